@@ -1,0 +1,65 @@
+"""The ``s2b`` command.
+
+Each subcommand lives in its own module under :mod:`s2b.cli` and exposes
+``register(subparsers)``, which adds its parser and sets ``handler=function(args, console) -> int``.
+Modules keep heavy imports inside their handlers so that ``s2b --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from rich.console import Console
+
+from s2b import __version__
+
+# One line per command module; the order is the order in ``s2b --help``.
+COMMAND_MODULES: tuple[str, ...] = (
+    "s2b.cli.games",
+    "s2b.cli.play",
+    "s2b.cli.run",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the top-level parser with every registered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="s2b",
+        description="Survey-to-Behavior: value surveys, LLM agents and text-game environments.",
+    )
+    parser.add_argument("--version", action="version", version=f"s2b {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, console: Console | None = None) -> int:
+    """Run the ``s2b`` command; returns the process exit status.
+
+    Errors caused by input (bad files, unknown games, bad options) are printed as one clear line
+    without a traceback and give exit status 2.
+    """
+    from s2b_env.errors import S2BError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    console = console or Console()
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.handler(args, console) or 0)
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/]")
+        return 130
+    except (S2BError, ValueError, TypeError, FileNotFoundError, ImportError) as exc:
+        console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Error types shared across s2b.
+
+Every error a user can cause by bad input says what was expected, what was found, and how to fix
+it. Data-file errors also name the file, the line and the field.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class S2BError(Exception):
+    """Base class of s2b's own errors; the CLI prints these without a traceback."""
+
+
+class GameNotFoundError(S2BError, FileNotFoundError):
+    """A game or story file could not be found where s2b looked for it."""
+
+
+class StoryFileError(S2BError, ValueError):
+    """A file exists but is not a Z-machine story file s2b can run."""
+
+
+class DataError(S2BError, ValueError):
+    """A data file (annotations, scenarios, survey, walkthrough...) has a bad record.
+
+    Args:
+        path: The file that holds the bad record.
+        message: What is wrong: expected vs got.
+        line: 1-based line number, when the record has one.
+        field: The field (column, key) that is wrong, when one is.
+        fix: How to fix it, when that is not obvious from the message.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        message: str,
+        *,
+        line: int | None = None,
+        field: str | None = None,
+        fix: str | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.line = line
+        self.field = field
+        self.message = message
+        self.fix = fix
+        where = str(self.path)
+        if line is not None:
+            where += f", line {line}"
+        if field is not None:
+            where += f", field {field!r}"
+        text = f"{where}: {message}"
+        if fix:
+            text += f" (fix: {fix})"
+        super().__init__(text)
+
+
+class MissingDependencyError(S2BError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""
+
+    def __init__(self, module: str, extra: str, purpose: str) -> None:
+        super().__init__(
+            f"{purpose} needs the Python package {module!r}, which is not installed. "
+            f"Install it with: pip install 's2b[{extra}]'"
+        )
+
+
+def require(module: str, extra: str, purpose: str):
+    """Import ``module`` or raise :class:`MissingDependencyError` naming the extra to install.
+
+    Args:
+        module: Importable module name, e.g. ``"torch"``.
+        extra: The s2b extra that provides it, e.g. ``"llm"``.
+        purpose: What needs it, for the message, e.g. ``"The transformers backend"``.
+
+    Returns:
+        The imported module.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingDependencyError(module, extra, purpose) from exc

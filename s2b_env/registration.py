@@ -1,0 +1,132 @@
+"""Registration of every s2b environment, generated from one table.
+
+Each row of :data:`FAMILIES` is one kind of environment; its ``names`` give one id per game,
+``s2b/<prefix>-<name>-v0`` (or exactly ``s2b/<prefix>-v0`` for a family without names). Entry points
+are strings, so nothing heavy is imported until ``gym.make``. Games' files are not needed to
+register: they are looked up when the env is made (``games_dir=`` or ``S2B_GAMES_DIR``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gymnasium as gym
+
+NAMESPACE = "s2b"
+
+#: The Jericho suite: every game jericho 3.3 knows by its story file's checksum.
+JERICHO_SUITE: tuple[str, ...] = (
+    "905", "acorncourt", "advent", "adventureland", "afflicted", "anchor", "awaken", "balances",
+    "ballyhoo", "curses", "cutthroat", "deephome", "detective", "dragon", "enchanter", "enter",
+    "gold", "hhgg", "hollywood", "huntdark", "infidel", "inhumane", "jewel", "karn", "library",
+    "loose", "lostpig", "ludicorp", "lurking", "moonlit", "murdac", "night", "omniquest",
+    "partyfoul", "pentari", "planetfall", "plundered", "reverb", "seastalker", "sherbet",
+    "sherlock", "snacktime", "sorcerer", "spellbrkr", "spirit", "temple", "theatre", "trinity",
+    "tryst205", "weapon", "wishbringer", "yomomma", "zenon", "zork1", "zork2", "zork3", "ztuu",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class EnvFamily:
+    """One row of the registration table.
+
+    Attributes:
+        prefix: The id's middle part, e.g. ``"jericho"`` gives ``s2b/jericho-<name>-v0``.
+        entry_point: ``"module:Class"`` of the environment.
+        names: Game names (one id each), or a callable returning them; empty for a single env.
+        max_episode_steps: Truncation limit of the registered spec (``None``: never truncated).
+        name_kwarg: The constructor keyword that receives the game name.
+        kwargs: Fixed constructor keywords for every id of the family.
+    """
+
+    prefix: str
+    entry_point: str
+    names: tuple[str, ...] | Callable[[], Iterable[str]] = ()
+    max_episode_steps: int | None = None
+    name_kwarg: str = "game"
+    kwargs: dict = field(default_factory=dict)
+
+    def game_names(self) -> tuple[str, ...]:
+        return tuple(self.names() if callable(self.names) else self.names)
+
+
+def env_id(prefix: str, name: str | None = None, version: int = 0) -> str:
+    """The namespaced id of a game, e.g. ``env_id("jericho", "zork1") == "s2b/jericho-zork1-v0"``."""
+    middle = prefix if name is None else f"{prefix}-{name}"
+    return f"{NAMESPACE}/{middle}-v{version}"
+
+
+#: The one table every s2b id is generated from.
+FAMILIES: tuple[EnvFamily, ...] = (
+    EnvFamily(
+        prefix="jericho",
+        entry_point="s2b_env.jericho_env:JerichoEnv",
+        names=JERICHO_SUITE,
+        max_episode_steps=1000,
+    ),
+)
+
+
+def _register(family: EnvFamily, name: str | None) -> str:
+    eid = env_id(family.prefix, name)
+    if eid in gym.registry:
+        return eid
+    kwargs = dict(family.kwargs)
+    if name is not None:
+        kwargs[family.name_kwarg] = name
+    gym.register(
+        id=eid,
+        entry_point=family.entry_point,
+        max_episode_steps=family.max_episode_steps,
+        kwargs=kwargs,
+        disable_env_checker=False,
+    )
+    return eid
+
+
+def register_all() -> list[str]:
+    """Register every id of :data:`FAMILIES` (idempotent); returns the ids."""
+    ids: list[str] = []
+    for family in FAMILIES:
+        names = family.game_names()
+        if not names:
+            ids.append(_register(family, None))
+        ids.extend(_register(family, n) for n in names)
+    return ids
+
+
+def register_games_dir(games_dir: str | Path | None = None) -> list[str]:
+    """Register story files found in a games directory that the table does not know.
+
+    A Jericho-format story file ``<games_dir>/jericho/<name>.z5`` (or directly in ``games_dir``)
+    whose name is not in :data:`JERICHO_SUITE` gets ``s2b/jericho-<name>-v0``.
+
+    Args:
+        games_dir: The directory; defaults to ``S2B_GAMES_DIR``. Nothing happens if neither is set.
+
+    Returns:
+        The ids newly registered or already present for those files.
+    """
+    from s2b_env.games import find_story_files, resolve_games_dir
+
+    root = resolve_games_dir(games_dir, required=False)
+    if root is None:
+        return []
+    jericho = FAMILIES[0]
+    ids = []
+    for name in find_story_files(root):
+        ids.append(_register(jericho, name))
+    return ids
+
+
+def s2b_ids() -> list[str]:
+    """Every registered id in the ``s2b`` namespace, sorted."""
+    return sorted(k for k in gym.registry if k.startswith(NAMESPACE + "/"))
+
+
+def games_dir_from_env() -> str | None:
+    """The value of ``S2B_GAMES_DIR``, or ``None``."""
+    return os.environ.get("S2B_GAMES_DIR") or None

