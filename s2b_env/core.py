@@ -1,0 +1,186 @@
+"""Shared pieces of s2b's text environments: spaces, action cleaning, status lines, end text.
+
+Everything here is pure text handling, shared by every environment over a Z-machine game.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+from dataclasses import dataclass, field
+
+from gymnasium import spaces
+
+#: Frotz's input buffer holds 200 bytes; 2 are the newline and the terminator (as in jericho).
+MAX_ACTION_LENGTH = 198
+#: Longest observation kept; longer game output is cut with a warning in ``info``.
+MAX_OBSERVATION_LENGTH = 32_768
+
+#: Characters an action may hold: printable ASCII (letters, digits, punctuation, space).
+ACTION_CHARSET = "".join(sorted(set(string.printable) - set("\t\n\r\x0b\x0c")))
+#: Characters an observation may hold: printable ASCII, newline and tab, and Latin-1 letters.
+OBSERVATION_CHARSET = ACTION_CHARSET + "\n\t" + "".join(chr(c) for c in range(0xA0, 0x100))
+_OBS_ALLOWED = frozenset(OBSERVATION_CHARSET)
+
+
+def action_space() -> spaces.Text:
+    """The action space of every text-game env: free text up to Frotz's input limit."""
+    return spaces.Text(min_length=0, max_length=MAX_ACTION_LENGTH, charset=ACTION_CHARSET)
+
+
+def observation_space(max_length: int = MAX_OBSERVATION_LENGTH) -> spaces.Text:
+    """The observation space of the text envs: game text with newlines."""
+    return spaces.Text(min_length=0, max_length=max_length, charset=OBSERVATION_CHARSET)
+
+
+@dataclass
+class CleanAction:
+    """An agent's action after cleaning, with what was changed.
+
+    Attributes:
+        text: What will be sent to the game (may be empty).
+        warnings: One line per change made (truncation, dropped characters).
+    """
+
+    text: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def clean_action(action: object) -> CleanAction:
+    """Turn an agent's action into a command Frotz accepts.
+
+    Non-ASCII letters are folded to ASCII where they have an equivalent (``é`` -> ``e``), other
+    non-printable characters (newlines, control characters, emoji) become spaces, runs of spaces
+    collapse, and text past :data:`MAX_ACTION_LENGTH` is cut. Every change is reported.
+
+    Raises:
+        TypeError: ``action`` is not a string.
+    """
+    if not isinstance(action, str):
+        raise TypeError(f"an action must be a str, got {type(action).__name__}: {action!r:.80}")
+    warnings: list[str] = []
+    text = action
+    if not text.isascii():
+        folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+        warnings.append("non-ASCII characters were folded to ASCII or dropped")
+        text = folded
+    cleaned = "".join(ch if ch in ACTION_CHARSET else " " for ch in text)
+    if cleaned != text:
+        warnings.append("control characters (newlines, tabs, ...) were replaced by spaces")
+    text = " ".join(cleaned.split())
+    if len(text) > MAX_ACTION_LENGTH:
+        warnings.append(
+            f"action was {len(text)} characters; cut to the game's limit of {MAX_ACTION_LENGTH}"
+        )
+        text = text[:MAX_ACTION_LENGTH].rstrip()
+    return CleanAction(text=text, warnings=warnings)
+
+
+#: Commands that control the interpreter or the story file rather than the story. They never
+#: reach the emulator: saving, restoring, restarting or quitting would desynchronise the env's
+#: state, and transcripts write files.
+META_COMMANDS = frozenset(
+    {
+        "q", "quit", "restart", "save", "restore", "script", "unscript", "noscript",
+        "transcript", "notranscript", "undo", "recording", "replay", "playback",
+        "purloin", "gonear", "abstract", "showobj", "routines", "timers", "daemons",
+    }
+)  # fmt: skip
+#: Word beginnings that also mark a meta-command (``restarting``, ``restore game``, ``scripting``).
+META_PREFIXES = ("restar", "restor", "script", "unscript", "transcri", "$", "#", "@")
+_SEGMENT_SPLIT = re.compile(r"[.,;!?]|\bthen\b", re.IGNORECASE)
+
+#: The fixed reply to a refused meta-command.
+META_REFUSAL = "[That command controls the game program, not the story, and is not available here.]"
+#: The fixed reply to an empty action.
+EMPTY_REFUSAL = "[Please type a command.]"
+#: The fixed reply to any action after the game has ended.
+ENDED_REFUSAL = "[The game is over. Reset the environment to play again.]"
+
+
+def is_meta_command(command: str) -> bool:
+    """Whether any sentence of ``command`` starts with a meta-command word.
+
+    ``"n. save"`` and ``"take lamp then quit"`` count: the parser would run each part.
+    """
+    for segment in _SEGMENT_SPLIT.split(command.lower()):
+        words = segment.split()
+        if words and (words[0] in META_COMMANDS or words[0].startswith(META_PREFIXES)):
+            return True
+    return False
+
+
+# A status line as Frotz prints it for games jericho does not know: "> Room   Score: 0  Moves: 1"
+# or a time game's "> Room   Time: 9:00 am". Only a first line holding such fields is removed.
+_STATUS_LINE = re.compile(
+    r"^\s*>?\s*(?P<location>[^\n]*?)\s{2,}"
+    r"(?:Score:\s*(?P<score>-?\d+)\s*(?:Moves|Turns):\s*(?P<moves>\d+)|Time:[^\n]*)\s*$"
+)
+
+
+@dataclass(frozen=True)
+class StatusLine:
+    """The fields of a removed status line."""
+
+    location: str
+    score: int | None
+    moves: int | None
+
+
+def split_status_line(text: str) -> tuple[str, StatusLine | None]:
+    """Remove a leading status line from game output.
+
+    Returns:
+        The text without the status line, and the parsed status line (``None`` if there was none).
+    """
+    first, sep, rest = text.partition("\n")
+    match = _STATUS_LINE.match(first)
+    if not match:
+        return text, None
+    score = match.group("score")
+    moves = match.group("moves")
+    status = StatusLine(
+        location=match.group("location").strip(),
+        score=int(score) if score is not None else None,
+        moves=int(moves) if moves is not None else None,
+    )
+    return rest if sep else "", status
+
+
+# How games announce their end. Infocom: "****  You have died  ****"; Inform: "*** You have won ***".
+_DEATH = re.compile(r"\*{2,}\s*You have (died|been killed|lost)\b", re.IGNORECASE)
+_VICTORY = re.compile(r"\*{2,}\s*You have (won|triumphed|succeeded)\b", re.IGNORECASE)
+_END_PROMPT = re.compile(
+    r"(would you like to|do you (wish|want) to)\s+restart,?\s+restore", re.IGNORECASE
+)
+
+
+def detect_end(text: str) -> tuple[bool, bool]:
+    """Detect the end of a game from its output, for story files jericho does not know.
+
+    Returns:
+        ``(game_over, victory)``: whether the game ended, and whether it was won.
+    """
+    if _VICTORY.search(text):
+        return True, True
+    if _DEATH.search(text) or _END_PROMPT.search(text):
+        return True, False
+    return False, False
+
+
+def clean_observation(text: str, limit: int = MAX_OBSERVATION_LENGTH) -> tuple[str, list[str]]:
+    """Make game output fit the observation space.
+
+    Carriage returns are dropped, characters outside :data:`OBSERVATION_CHARSET` become ``?``, and
+    text past ``limit`` is cut. Returns the text and one warning per change.
+    """
+    warnings: list[str] = []
+    text = text.replace("\r", "")
+    if not _OBS_ALLOWED.issuperset(text):
+        text = "".join(ch if ch in _OBS_ALLOWED else "?" for ch in text)
+        warnings.append("characters outside the observation charset were replaced by '?'")
+    if len(text) > limit:
+        warnings.append(f"observation was {len(text)} characters; cut to {limit}")
+        text = text[:limit]
+    return text, warnings
