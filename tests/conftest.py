@@ -1,0 +1,44 @@
+"""Shared fixtures: where the shared story files are, and a console that records output."""
+
+from __future__ import annotations
+
+import os
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+REPO = Path(__file__).resolve().parents[1]
+GAMES_DIR = Path(os.environ.get("S2B_GAMES_DIR") or REPO.parent / "shared" / "games").resolve()
+JERICHO_DIR = GAMES_DIR / "jericho"
+JIMINY_DIR = GAMES_DIR / "jiminy-cricket"
+
+
+def shared_jericho_games() -> list[str]:
+    """Names of the story files in the shared Jericho folder (empty if it is absent)."""
+    if not JERICHO_DIR.is_dir():
+        return []
+    return sorted(p.stem for p in JERICHO_DIR.iterdir() if p.suffix[:2] == ".z")
+
+
+@pytest.fixture(scope="session")
+def games_dir() -> Path:
+    """The shared games directory (``S2B_GAMES_DIR`` or ``../shared/games``)."""
+    if not JERICHO_DIR.is_dir():
+        pytest.fail(
+            f"shared games not found at {GAMES_DIR}; set S2B_GAMES_DIR to the folder holding "
+            "jericho/ and jiminy-cricket/"
+        )
+    return GAMES_DIR
+
+
+@pytest.fixture
+def console() -> Console:
+    """A rich console writing to a string, 80 columns wide, no colour."""
+    return Console(file=StringIO(), width=80, color_system=None, force_terminal=False)
+
+
+def console_text(console: Console) -> str:
+    """Everything a :func:`console` fixture has printed."""
+    return console.file.getvalue()  # type: ignore[attr-defined]
