@@ -1,1 +1,18 @@
-"""TODO"""
+"""Agents: the :class:`Agent` protocol, baseline agents, and (in :mod:`agents.backends`) the
+model backends LLM agents use."""
+
+from __future__ import annotations
+
+from agents.base import Agent, AgentFinished
+from agents.human import HumanAgent
+from agents.random_agent import RandomAgent
+from agents.walkthrough import WalkthroughAgent, read_walkthrough
+
+__all__ = [
+    "Agent",
+    "AgentFinished",
+    "HumanAgent",
+    "RandomAgent",
+    "WalkthroughAgent",
+    "read_walkthrough",
+]

@@ -111,11 +111,14 @@ def is_meta_command(command: str) -> bool:
     return False
 
 
-# A status line as Frotz prints it for games jericho does not know: "> Room   Score: 0  Moves: 1"
-# or a time game's "> Room   Time: 9:00 am". Only a first line holding such fields is removed.
+# A status line as Frotz prints it for games jericho does not know, e.g. "> Room    Score: 0
+# Moves: 1" or a time game's "Room    Time: 9:00 am". Frotz pads it to the screen width, so the
+# fields follow a run of spaces; the story's text may follow on the same line.
 _STATUS_LINE = re.compile(
-    r"^\s*>?\s*(?P<location>[^\n]*?)\s{2,}"
-    r"(?:Score:\s*(?P<score>-?\d+)\s*(?:Moves|Turns):\s*(?P<moves>\d+)|Time:[^\n]*)\s*$"
+    r"^[ \t>]*(?P<location>[^\n]*?)[ \t]{3,}"
+    r"(?:Score:[ \t]*(?P<score>-?\d+)[ \t]+(?:Moves|Turns):[ \t]*(?P<moves>\d+)"
+    r"|Time:[ \t]*\d{1,2}:\d{2}(?:[ \t]*[ap]\.?m\.?)?)[ \t]*\n?",
+    re.MULTILINE | re.IGNORECASE,
 )
 
 
@@ -129,23 +132,24 @@ class StatusLine:
 
 
 def split_status_line(text: str) -> tuple[str, StatusLine | None]:
-    """Remove a leading status line from game output.
+    """Remove status lines from game output (Frotz prints one per screen redraw, anywhere).
 
     Returns:
-        The text without the status line, and the parsed status line (``None`` if there was none).
+        The text without status lines and without leading blank lines, and the last status line
+        parsed (``None`` if there was none).
     """
-    first, sep, rest = text.partition("\n")
-    match = _STATUS_LINE.match(first)
-    if not match:
+    matches = list(_STATUS_LINE.finditer(text))
+    if not matches:
         return text, None
-    score = match.group("score")
-    moves = match.group("moves")
+    last = matches[-1]
+    score = last.group("score")
+    moves = last.group("moves")
     status = StatusLine(
-        location=match.group("location").strip(),
+        location=last.group("location").strip(),
         score=int(score) if score is not None else None,
         moves=int(moves) if moves is not None else None,
     )
-    return rest if sep else "", status
+    return _STATUS_LINE.sub("", text).lstrip("\n"), status
 
 
 # How games announce their end. Infocom: "****  You have died  ****"; Inform: "*** You have won ***".

@@ -312,11 +312,28 @@ class JerichoEnv(gym.Env[str, str]):
         """The observation returned by the last ``reset`` or ``step``."""
         return self._observation
 
-    def walkthrough(self) -> list[str] | None:
-        """The game's walkthrough when jericho knows one (it replays with the default seed)."""
+    def walkthrough(self, route: str | None = None) -> list[str] | None:
+        """The commands of a walkthrough of the game, or ``None`` if there is none.
+
+        Here: jericho's walkthrough for the games it knows (it replays with the default seed).
+        Subclasses with several routes (endings) take their name in ``route``; see
+        :meth:`walkthrough_routes`.
+
+        Raises:
+            ValueError: ``route`` names a route this game does not have.
+        """
+        routes = self.walkthrough_routes()
+        if route is not None and route not in routes:
+            raise ValueError(
+                f"game {self.game!r} has no walkthrough route {route!r}; it has {routes}"
+            )
         if not self.known:
             return None
         return list(self._frotz.get_walkthrough())
+
+    def walkthrough_routes(self) -> list[str]:
+        """Names of the walkthroughs :meth:`walkthrough` can give (the first is the default)."""
+        return ["default"] if self.known else []
 
     def probe(self, command: str) -> str:
         """What the game would answer to ``command``, without advancing it.

@@ -130,3 +130,59 @@ def s2b_ids() -> list[str]:
 def games_dir_from_env() -> str | None:
     """The value of ``S2B_GAMES_DIR``, or ``None``."""
     return os.environ.get("S2B_GAMES_DIR") or None
+
+
+def resolve_env_id(name: str) -> str:
+    """Turn a short game name into a registered id.
+
+    Accepts a full id (``s2b/jericho-zork1-v0``), an id without namespace or version
+    (``jericho-zork1``, ``s2b-lantern``, ``judgment``) or a bare game name (``zork1``), tried as
+    ``s2b/<name>-v0`` then ``s2b/jericho-<name>-v0``, ``s2b/jiminy-<name>-v0``, ``s2b/s2b-<name>-v0``.
+
+    Raises:
+        gymnasium.error.UnregisteredEnv: With the closest ids in the message.
+    """
+    if name in gym.registry:
+        return name
+    bare = name.removeprefix(NAMESPACE + "/")
+    if bare.endswith("-v0"):
+        bare = bare[:-3]
+    candidates = [env_id(bare)] + [env_id(f.prefix, bare) for f in FAMILIES if f.game_names()]
+    for candidate in candidates:
+        if candidate in gym.registry:
+            return candidate
+    import difflib
+
+    close = difflib.get_close_matches(env_id(bare), s2b_ids(), n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else "; `s2b games list` shows them"
+    raise gym.error.UnregisteredEnv(f"no s2b environment called {name!r}{hint}")
+
+
+def accepts_kwarg(env_id_: str, name: str) -> bool:
+    """Whether the entry point of a registered id takes keyword ``name`` (e.g. ``games_dir``)."""
+    import inspect
+
+    spec = gym.spec(env_id_)
+    creator = spec.entry_point
+    if isinstance(creator, str):
+        creator = gym.envs.registration.load_env_creator(creator)
+    try:
+        params = inspect.signature(creator).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def make(name: str, *, games_dir: str | Path | None = None, **kwargs) -> gym.Env:
+    """``gym.make`` for s2b: resolves short names and passes ``games_dir`` where it applies.
+
+    Args:
+        name: An id or short name (see :func:`resolve_env_id`).
+        games_dir: Games directory, given to envs that read story files.
+        **kwargs: Further keywords for ``gym.make`` (env keywords, ``max_episode_steps``...).
+    """
+    register_games_dir(games_dir)
+    eid = resolve_env_id(name)
+    if games_dir is not None and accepts_kwarg(eid, "games_dir"):
+        kwargs["games_dir"] = games_dir
+    return gym.make(eid, **kwargs)
