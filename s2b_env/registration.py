@@ -67,6 +67,18 @@ FAMILIES: tuple[EnvFamily, ...] = (
         names=JERICHO_SUITE,
         max_episode_steps=1000,
     ),
+    # Moral scenarios (s2b_env/scenario_env.py): one judgment an episode, or a dilemma's choices.
+    EnvFamily(
+        prefix="judgment",
+        entry_point="s2b_env.scenario_env:MoralScenarioEnv",
+        kwargs={"kind": "judgment"},
+    ),
+    EnvFamily(
+        prefix="dilemma",
+        entry_point="s2b_env.scenario_env:MoralScenarioEnv",
+        max_episode_steps=100,
+        kwargs={"kind": "dilemma"},
+    ),
 )
 
 

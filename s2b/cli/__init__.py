@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "s2b.cli.games",
     "s2b.cli.play",
     "s2b.cli.run",
+    "s2b.cli.scenarios",
 )
 
 
