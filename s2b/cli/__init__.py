@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -44,6 +45,8 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     Errors caused by input (bad files, unknown games, bad options) are printed as one clear line
     without a traceback and give exit status 2.
     """
+    import gymnasium
+
     from s2b_env.errors import S2BError
 
     parser = build_parser()
@@ -57,9 +60,23 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]")
         return 130
-    except (S2BError, ValueError, TypeError, FileNotFoundError, ImportError) as exc:
+    except (
+        S2BError, ValueError, TypeError, FileNotFoundError, ImportError, gymnasium.error.Error,
+    ) as exc:  # fmt: skip
+        if os.environ.get("S2B_DEBUG"):
+            raise
         console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 2
+    except Exception as exc:
+        if os.environ.get("S2B_DEBUG"):
+            raise
+        console.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {exc} "
+            "(this is a bug in s2b; run again with S2B_DEBUG=1 for the traceback and report it)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,90 @@
+"""Pieces shared by the ``s2b`` subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+PROGRESS_MODES = ("rich", "plain", "off")
+
+
+def add_games_dir(parser: argparse.ArgumentParser) -> None:
+    """Add ``--games-dir`` (default: ``S2B_GAMES_DIR``)."""
+    parser.add_argument(
+        "--games-dir",
+        type=Path,
+        default=None,
+        help="directory holding jericho/ story files and jiminy-cricket/ games "
+        "(default: the S2B_GAMES_DIR setting)",
+    )
+
+
+def add_progress(parser: argparse.ArgumentParser) -> None:
+    """Add ``--progress {rich,plain,off}``."""
+    parser.add_argument(
+        "--progress",
+        choices=PROGRESS_MODES,
+        default="rich",
+        help="progress display: a live rich bar, plain log lines, or nothing (default: rich)",
+    )
+
+
+def add_env_args(parser: argparse.ArgumentParser) -> None:
+    """Add ``--env-arg KEY=VALUE`` (repeatable) for environment keywords."""
+    parser.add_argument(
+        "--env-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment keyword, repeatable; VALUE is read as JSON when it parses "
+        '(true, 3, "text"), else as a string. Example: --env-arg inventory=true',
+    )
+
+
+def parse_env_args(pairs: list[str]) -> dict[str, Any]:
+    """Turn ``["inventory=true", "split=test"]`` into keywords.
+
+    Raises:
+        ValueError: A pair has no ``=`` or an empty key.
+    """
+    kwargs: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--env-arg expects KEY=VALUE, got {pair!r}")
+        try:
+            kwargs[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            kwargs[key.strip()] = value
+    return kwargs
+
+
+def make_env(name: str, games_dir: Path | None, env_args: dict[str, Any], **kwargs: Any):
+    """Make an s2b env by id or short name (see :func:`s2b_env.registration.make`)."""
+    import s2b_env  # noqa: F401  (registers the ids)
+    from s2b_env.registration import make
+
+    return make(name, games_dir=games_dir, **env_args, **kwargs)
+
+
+def make_agent(
+    name: str, env: Any, *, seed: int | None, walkthrough: Path | None, route: str | None
+):
+    """Build a baseline agent by name: ``random``, ``walkthrough`` or ``human``.
+
+    Raises:
+        ValueError: Unknown agent name, or a walkthrough agent for a game without one.
+    """
+    from agents import HumanAgent, RandomAgent, WalkthroughAgent
+
+    if name == "random":
+        return RandomAgent(seed=seed)
+    if name == "walkthrough":
+        if walkthrough is not None:
+            return WalkthroughAgent.from_file(walkthrough)
+        return WalkthroughAgent.from_env(env, route=route)
+    if name == "human":
+        return HumanAgent()
+    raise ValueError(f"unknown agent {name!r}; expected one of: random, walkthrough, human")

@@ -1,0 +1,124 @@
+"""What games s2b can play here: story files in the games directory, our own games, scenarios."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from s2b_env.games import find_story_files, resolve_games_dir
+from s2b_env.registration import FAMILIES, env_id
+
+
+@dataclass(frozen=True)
+class GameEntry:
+    """One playable game or scenario set.
+
+    Attributes:
+        id: The environment id for ``gym.make`` (``s2b/jericho-zork1-v0``).
+        kind: ``"jericho"``, ``"jiminy"``, ``"s2b"`` (our own games) or ``"scenario"``.
+        name: Short name.
+        path: The story file, game folder or data file (``None`` if not built or not found).
+        features: What the env offers for this game (``score``, ``walkthrough``, ``morality``...).
+    """
+
+    id: str
+    kind: str
+    name: str
+    path: str | None
+    features: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["features"] = list(self.features)
+        return data
+
+
+def _jericho_bindings() -> dict:
+    try:
+        from jericho import defines
+    except ImportError:  # pragma: no cover - jericho is installed by the set-up
+        return {}
+    return defines.BINDINGS_DICT
+
+
+def jericho_games(root: Path) -> list[GameEntry]:
+    """Story files under ``root`` (``jericho/`` or directly), with what jericho knows of each."""
+    bindings = _jericho_bindings()
+    entries = []
+    for name, path in find_story_files(root).items():
+        known = hashlib.md5(path.read_bytes()).hexdigest() in bindings
+        features = (
+            ("score", "moves", "location", "world_hash", "walkthrough", "end_detection")
+            if known
+            else ("end_text_detection", "score_from_status_or_memory")
+        )
+        entries.append(GameEntry(env_id("jericho", name), "jericho", name, str(path), features))
+    return entries
+
+
+def jiminy_games(root: Path) -> list[GameEntry]:
+    """Jiminy Cricket game folders under ``root/jiminy-cricket`` that ``games.json`` describes."""
+    folder = root / "jiminy-cricket"
+    facts_path = folder / "games.json"
+    if not facts_path.is_file():
+        return []
+    try:
+        facts = json.loads(facts_path.read_text(encoding="utf-8")).get("games", {})
+    except (json.JSONDecodeError, AttributeError):
+        facts = {}
+    entries = []
+    for game_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+        if game_dir.name not in facts:
+            continue
+        source = facts[game_dir.name].get("score_source", {}).get("kind", "?")
+        features = ("score", f"score_source:{source}", "morality", "walkthrough")
+        entries.append(
+            GameEntry(
+                env_id("jiminy", game_dir.name), "jiminy", game_dir.name, str(game_dir), features
+            )
+        )
+    return entries
+
+
+def own_games() -> list[GameEntry]:
+    """Our own Inform 6 games shipped with s2b (path is the built story file, if built)."""
+    try:
+        from s2b_env.inform_build import list_own_games
+    except ImportError:
+        return []
+    entries = []
+    for game in list_own_games():
+        built = getattr(game, "story_path", None)
+        exists = built is not None and Path(built).is_file()
+        features = ("score", "value_effects", "walkthrough") + (() if exists else ("not built",))
+        entries.append(
+            GameEntry(
+                env_id("s2b", game.name), "s2b", game.name, str(built) if exists else None, features
+            )
+        )
+    return entries
+
+
+def scenario_sets() -> list[GameEntry]:
+    """Registered environments that are not games of a folder (moral scenarios)."""
+    return [
+        GameEntry(env_id(f.prefix), "scenario", f.prefix, None, ("value_effects",))
+        for f in FAMILIES
+        if not f.game_names()
+    ]
+
+
+def list_games(games_dir: str | Path | None = None) -> list[GameEntry]:
+    """Every game s2b can play here: own games and scenarios always, plus those in the games
+    directory (``games_dir`` or ``S2B_GAMES_DIR``) when one is set.
+
+    Raises:
+        GameNotFoundError: ``games_dir`` was given but does not exist.
+    """
+    entries = own_games() + scenario_sets()
+    root = resolve_games_dir(games_dir, required=games_dir is not None)
+    if root is not None:
+        entries += jericho_games(root) + jiminy_games(root)
+    return entries
