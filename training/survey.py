@@ -40,17 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from s2b_env.errors import DataError
-
-try:  # the taxonomy module is the single source of the ids once it exists
-    from s2b_env.values import VALUE_IDS
-except ImportError:  # pragma: no cover - only before the taxonomy module lands
-    VALUE_IDS: tuple[str, ...] = (
-        "self_direction_thought", "self_direction_action", "stimulation", "hedonism",
-        "achievement", "power_dominance", "power_resources", "face", "security_personal",
-        "security_societal", "tradition", "conformity_rules", "conformity_interpersonal",
-        "humility", "benevolence_caring", "benevolence_dependability", "universalism_concern",
-        "universalism_nature", "universalism_tolerance", "universalism_objectivity",
-    )  # fmt: skip
+from s2b_env.values import VALUE_IDS
 
 #: The answer scale: rating -> label. Ratings are the digits a model answers with.
 SCALE: dict[int, str] = {
