@@ -107,7 +107,10 @@ def _record(
     source: str,
     question: str | None = None,
     meta: dict[str, Any] | None = None,
+    text_field: str = "text",
 ) -> dict[str, Any]:
+    if not text.strip():
+        raise DataError(path, "expected the account's text, got ''", line=line, field=text_field)
     record: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "kind": "judgment",
@@ -217,6 +220,7 @@ def import_aita_csv(path: str | Path, *, id_prefix: str = "") -> ImportResult:
             return _record(
                 path, line, item_id=id_prefix + item_id, title=col("title"), text=col("body"),
                 verdicts=verdicts, votes=votes, source=f"aita-csv:{path.name}",
+                text_field=header["body"],
             )  # fmt: skip
 
         def rows() -> Iterator[tuple[int, dict[str, str]]]:

@@ -101,7 +101,9 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
         if report.error is not None:
             console.print(f"[red]error:[/] {_escape(str(report.error))}", soft_wrap=True)
     good = len(reports) - bad
-    console.print(f"{good} valid, {bad} bad, in {len(args.files)} file(s)", highlight=False)
+    console.print(
+        f"{good} valid, {bad} bad, in {len(args.files)} file(s)", highlight=False, soft_wrap=True
+    )
     return 1 if bad else 0
 
 
@@ -123,6 +125,7 @@ def _import(args: argparse.Namespace, console: Console) -> int:
         f"imported {written} of {len(result.rows)} rows from {args.file} ({config.format}) "
         f"into {config.out}; {len(result.failed)} left out",
         highlight=False,
+        soft_wrap=True,
     )
     return 1 if result.failed else 0
 
