@@ -17,10 +17,11 @@ MAX_ACTION_LENGTH = 198
 #: Longest observation kept; longer game output is cut with a warning in ``info``.
 MAX_OBSERVATION_LENGTH = 32_768
 
-#: Characters an action may hold: printable ASCII (letters, digits, punctuation, space).
-ACTION_CHARSET = "".join(sorted(set(string.printable) - set("\t\n\r\x0b\x0c")))
+#: Characters an action may hold: printable ASCII (letters, digits, punctuation, space), except
+#: the backslash, which Frotz's terminal layer reads as an escape (``\Q`` quits, ``\U`` undoes...).
+ACTION_CHARSET = "".join(sorted(set(string.printable) - set("\t\n\r\x0b\x0c\\")))
 #: Characters an observation may hold: printable ASCII, newline and tab, and Latin-1 letters.
-OBSERVATION_CHARSET = ACTION_CHARSET + "\n\t" + "".join(chr(c) for c in range(0xA0, 0x100))
+OBSERVATION_CHARSET = ACTION_CHARSET + "\\\n\t" + "".join(chr(c) for c in range(0xA0, 0x100))
 _OBS_ALLOWED = frozenset(OBSERVATION_CHARSET)
 
 
@@ -51,8 +52,9 @@ def clean_action(action: object) -> CleanAction:
     """Turn an agent's action into a command Frotz accepts.
 
     Non-ASCII letters are folded to ASCII where they have an equivalent (``é`` -> ``e``), other
-    non-printable characters (newlines, control characters, emoji) become spaces, runs of spaces
-    collapse, and text past :data:`MAX_ACTION_LENGTH` is cut. Every change is reported.
+    non-printable characters (newlines, control characters, emoji) and backslashes (Frotz's escape
+    character) become spaces, runs of spaces collapse, and text past :data:`MAX_ACTION_LENGTH` is
+    cut. Every change is reported.
 
     Raises:
         TypeError: ``action`` is not a string.
@@ -65,6 +67,9 @@ def clean_action(action: object) -> CleanAction:
         folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
         warnings.append("non-ASCII characters were folded to ASCII or dropped")
         text = folded
+    if "\\" in text:
+        warnings.append("backslashes were removed (Frotz reads them as interpreter escapes)")
+        text = text.replace("\\", " ")
     cleaned = "".join(ch if ch in ACTION_CHARSET else " " for ch in text)
     if cleaned != text:
         warnings.append("control characters (newlines, tabs, ...) were replaced by spaces")
