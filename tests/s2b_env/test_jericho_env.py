@@ -230,7 +230,7 @@ def _snapshot(env: JerichoEnv) -> tuple:
         "undo",
         "hidden-save",
         "then-quit",
-    ],  # fmt: skip
+    ],
 )
 def test_refused_actions_never_reach_the_emulator(action: str, expected: str) -> None:
     env = make("zork1").unwrapped
