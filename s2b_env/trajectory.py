@@ -285,3 +285,31 @@ def read_trajectory(path: str | Path) -> Trajectory:
         raise DataError(path, "the file is empty; expected a header line", line=1)
     ordered = [episodes[k] for k in sorted(episodes)]
     return Trajectory(header=header, episodes=ordered, partial_last_line=partial)
+
+
+def keep_complete_episodes(path: str | Path) -> list[int]:
+    """Rewrite a trajectory so it holds only episodes whose end record was written.
+
+    Used to resume a run: an episode cut short by a crash is dropped and played again from its
+    seed. The rewrite goes to a temporary file that replaces the original, so an interruption here
+    loses nothing.
+
+    Returns:
+        The ids of the complete episodes kept.
+    """
+    path = Path(path)
+    trajectory = read_trajectory(path)
+    complete = {e.episode_id for e in trajectory.episodes if e.complete}
+    kept: list[str] = []
+    for number, line, terminated in _lines(path):
+        if not terminated:
+            break
+        if number == 1:
+            kept.append(line)
+            continue
+        if line.strip() and json.loads(line).get("episode_id") in complete:
+            kept.append(line)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text("".join(kept), encoding="utf-8")
+    tmp.replace(path)
+    return sorted(complete)

@@ -152,7 +152,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from agents.runner import run_episode
-    from s2b_env.trajectory import TrajectoryWriter
+    from s2b_env.trajectory import TrajectoryWriter, keep_complete_episodes
 
     config = dataclass_from_args(RunConfig, args)
     env = make_env(config.env, config.games_dir, parse_env_args(list(config.env_arg)))
@@ -166,7 +166,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
             raise ValueError(
                 f"{path} exists; pass --resume to continue that run, or choose another --out"
             )
-        done = _completed_episodes(path) if config.resume else {}
+        if config.resume and path.exists():
+            keep_complete_episodes(path)
+            done = _completed_episodes(path)
         base = env.unwrapped
         writer = TrajectoryWriter(
             path,

@@ -1,0 +1,136 @@
+"""The foundation's commands: ``s2b games list``, ``s2b play``, ``s2b run``."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from rich.console import Console
+
+from s2b.cli import main
+from s2b_env.trajectory import read_trajectory
+from tests.conftest import REPO, console_text
+
+
+def run_cli(console: Console, *argv: str) -> tuple[int, str]:
+    code = main(list(argv), console=console)
+    return code, console_text(console)
+
+
+def test_games_list_json(console, games_dir) -> None:
+    code, out = run_cli(console, "games", "list", "--games-dir", str(games_dir), "--format", "json")
+    assert code == 0
+    games = json.loads(out)
+    by_id = {g["id"]: g for g in games}
+    zork = by_id["s2b/jericho-zork1-v0"]
+    assert zork["kind"] == "jericho" and zork["path"].endswith("zork1.z5")
+    assert "walkthrough" in zork["features"]
+    assert "score" not in by_id["s2b/jericho-lgop-v0"]["features"]  # unknown to jericho
+    assert all({"id", "kind", "path"} <= set(g) for g in games)
+    assert sum(g["kind"] == "jericho" for g in games) == len(
+        list((games_dir / "jericho").iterdir())
+    )
+
+
+def test_games_list_table_fits_80_columns(console, games_dir) -> None:
+    code, out = run_cli(console, "games", "list", "--games-dir", str(games_dir))
+    assert code == 0
+    assert "s2b/jericho-zork1-v0" in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_games_list_with_a_missing_dir_is_one_clear_line(console, tmp_path) -> None:
+    code, out = run_cli(console, "games", "list", "--games-dir", str(tmp_path / "nope"))
+    assert code == 2
+    assert "does not exist" in out and "Traceback" not in out
+
+
+def test_run_walkthrough_writes_trajectory_and_summary(console, games_dir, tmp_path) -> None:
+    out_dir = tmp_path / "run"
+    code, out = run_cli(
+        console, "run", "--env", "s2b/jericho-zork1-v0", "--agent", "walkthrough",
+        "--games-dir", str(games_dir), "--out", str(out_dir), "--progress", "off",
+    )  # fmt: skip
+    assert code == 0
+    assert "350/350" in out and "terminated" in out
+    summary = json.loads((out_dir / "summary.json").read_text())
+    assert summary["episodes"][0]["score"] == 350
+    trajectory = read_trajectory(out_dir / "trajectory.jsonl")
+    assert trajectory.header["game_checksum"].startswith("sha256:")
+    assert trajectory.episodes[0].steps[-1]["terminated"] is True
+
+
+def test_run_random_resumes_where_it_stopped(console, games_dir, tmp_path) -> None:
+    out_dir = tmp_path / "run"
+    args = ["run", "--env", "zork1", "--agent", "random", "--episodes", "3", "--seed", "7",
+            "--max-steps", "30", "--games-dir", str(games_dir), "--out", str(out_dir),
+            "--progress", "plain"]  # fmt: skip
+    assert run_cli(console, *args)[0] == 0
+    full = read_trajectory(out_dir / "trajectory.jsonl")
+    # Simulate a crash in episode 2: keep episodes 0-1 and half of episode 2's lines.
+    lines = (out_dir / "trajectory.jsonl").read_text().splitlines(keepends=True)
+    cut = next(i for i, line in enumerate(lines) if '"episode_id": 2' in line) + 10
+    (out_dir / "trajectory.jsonl").write_text("".join(lines[:cut]) + lines[cut][:20])
+    again = Console(file=io.StringIO(), width=80)
+    assert run_cli(again, *args)[0] == 2  # refuses to overwrite without --resume
+    code, out = run_cli(again, *args, "--resume")
+    assert code == 0
+    resumed = read_trajectory(out_dir / "trajectory.jsonl")
+    assert [e.actions for e in resumed.episodes] == [e.actions for e in full.episodes]
+    assert all(e.complete for e in resumed.episodes)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "--env", "zork9", "--games-dir", "{g}"], "no s2b environment called 'zork9'"),
+        (["run", "--env", "zork1", "--episodes", "0", "--games-dir", "{g}"], "--episodes must be >= 1"),
+        (["run", "--env", "zork1", "--agent", "walkthrough", "--walkthrough", "/nonexistent.txt",
+          "--games-dir", "{g}"], "does not exist"),
+        (["run", "--env", "zork1", "--resume", "--games-dir", "{g}"], "--resume needs --out"),
+        (["run", "--env", "zork1", "--env-arg", "oops", "--games-dir", "{g}"], "KEY=VALUE"),
+        (["play", "zork1", "--games-dir", "{g}", "--env-arg", "colour=blue"], "colour"),
+    ],
+    ids=["unknown-env", "zero-episodes", "missing-walkthrough", "resume-without-out",
+         "bad-env-arg", "unknown-env-kwarg"],
+)  # fmt: skip
+def test_bad_options_give_one_clear_error(console, games_dir, argv, message) -> None:
+    code, out = run_cli(console, *[a.replace("{g}", str(games_dir)) for a in argv])
+    assert code == 2
+    assert message in out and "Traceback" not in out
+
+
+def test_play_as_a_person_shows_refusals_and_stops_at_end_of_input(games_dir, monkeypatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("open mailbox\nsave\n"))
+    console = Console(file=io.StringIO(), width=80)
+    code, out = run_cli(console, "play", "zork1", "--games-dir", str(games_dir))
+    assert code == 0
+    assert "leaflet" in out and "refused" in out and "end of input" in out
+    assert "score 0/350 · moves 1" in out
+
+
+def test_play_watching_the_walkthrough_agent(console, games_dir) -> None:
+    code, out = run_cli(console, "play", "zork1", "--agent", "walkthrough", "--max-steps", "3",
+                        "--games-dir", str(games_dir))  # fmt: skip
+    assert code == 0 and "> N" in out and "Up a Tree" in out
+
+
+def test_console_script_without_stdin_has_no_traceback(games_dir, tmp_path) -> None:
+    env = {**os.environ, "S2B_GAMES_DIR": str(games_dir)}
+    bad = tmp_path / "noise.z5"
+    bad.write_bytes(os.urandom(2048))
+    proc = subprocess.run(
+        [sys.executable, "-m", "s2b", "play", "zork1"],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60, cwd=REPO, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0 and "end of input" in proc.stdout
+    proc = subprocess.run(
+        [sys.executable, "-m", "s2b", "run", "--env", "noise", "--games-dir", str(tmp_path)],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60, cwd=REPO, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "not a Z-machine story file" in proc.stdout and "Traceback" not in proc.stderr

@@ -1,0 +1,80 @@
+"""Text handling shared by the game envs: status lines, end text, action cleaning."""
+
+from __future__ import annotations
+
+import pytest
+
+from s2b_env import core
+from s2b_env.jericho_env import JerichoEnv
+
+
+def test_status_line_of_an_unknown_z3_game_is_removed_and_parsed() -> None:
+    raw = (
+        "> West of House" + " " * 80 + "Score: 5                Moves: 12              \n"
+        "Opening the small mailbox reveals a leaflet.\n\n"
+    )
+    text, status = core.split_status_line(raw)
+    assert text == "Opening the small mailbox reveals a leaflet.\n\n"
+    assert status == core.StatusLine(location="West of House", score=5, moves=12)
+
+
+def test_every_status_line_of_a_redraw_is_removed(games_dir) -> None:
+    # Leather Goddesses of Phobos (unknown to jericho) redraws its status line twice in one output.
+    env = JerichoEnv(story_file=games_dir / "jericho" / "lgop.z3")
+    env.reset(seed=0)
+    observation, *_ = env.step("look")
+    assert "Score:" not in observation and "Moves:" not in observation
+    assert observation.startswith("The place: Upper Sandusky")
+    assert env.step("look")[4]["location"] == "Joe's Bar"
+
+
+def test_time_status_line_and_plain_text() -> None:
+    text, status = core.split_status_line("Kitchen" + " " * 40 + "Time: 9:05 am\nA kitchen.\n")
+    assert text == "A kitchen.\n" and status.location == "Kitchen" and status.score is None
+    plain = "Time: a short story. Score: none of your business.\n"
+    assert core.split_status_line(plain) == (plain, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("You fall.\n\n    ****  You have died  ****\n\n", (True, False)),
+        ("*** You have won ***\nIn that game you scored 30 out of 30.", (True, True)),
+        ("Would you like to RESTART, RESTORE a saved game or QUIT?", (True, False)),
+        ("You have died a little inside, but go on reading.", (False, False)),
+        ("West of House", (False, False)),
+    ],
+)
+def test_end_detection(text: str, expected: tuple[bool, bool]) -> None:
+    assert core.detect_end(text) == expected
+
+
+def test_clean_action_reports_each_change() -> None:
+    assert core.clean_action("  take   lamp ").text == "take lamp"
+    assert core.clean_action("take lamp").warnings == []
+    cleaned = core.clean_action("prendre la lampe à huile\t")
+    assert cleaned.text == "prendre la lampe a huile"
+    assert len(cleaned.warnings) == 2
+    with pytest.raises(TypeError, match="got NoneType"):
+        core.clean_action(None)
+
+
+@pytest.mark.parametrize(
+    ("command", "meta"),
+    [("save", True), ("SAVE game", True), ("restarting", True), ("n, restore", True),
+     ("#record on", True), ("take the save-game disk", False), ("north", False),
+     ("quiet please", False), ("examine script", False)],
+)  # fmt: skip
+def test_meta_command_detection(command: str, meta: bool) -> None:
+    assert core.is_meta_command(command) is meta
+
+
+def test_spaces_accept_what_the_env_produces() -> None:
+    actions = core.action_space()
+    assert actions.contains("take lamp, then go north!")
+    assert not actions.contains("x" * 199)
+    assert not actions.contains("look\\q")
+    observations = core.observation_space()
+    assert observations.contains("Line one.\n\tLine two: café (5%).")
+    text, warnings = core.clean_observation("ok \u2014 fine\r\n")
+    assert text == "ok ? fine\n" and warnings
