@@ -79,6 +79,19 @@ FAMILIES: tuple[EnvFamily, ...] = (
         max_episode_steps=100,
         kwargs={"kind": "dilemma"},
     ),
+    # Jiminy Cricket (s2b_env/jiminy_env.py): the 25 annotated games, morality labels every step.
+    EnvFamily(
+        prefix="jiminy",
+        entry_point="s2b_env.jiminy_env:JiminyCricketEnv",
+        names=(
+            "ballyhoo", "borderzone", "cutthroats", "deadline", "enchanter", "hitchhiker",
+            "hollywoodhijinx", "infidel", "lurkinghorror", "moonmist", "planetfall",
+            "plunderedhearts", "seastalker", "sherlock", "sorcerer", "spellbreaker", "starcross",
+            "stationfall", "suspect", "trinity", "wishbringer", "witness", "zork1", "zork2",
+            "zork3",
+        ),  # fmt: skip
+        max_episode_steps=2000,
+    ),
 )
 
 
