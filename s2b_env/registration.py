@@ -28,6 +28,14 @@ JERICHO_SUITE: tuple[str, ...] = (
     "tryst205", "weapon", "wishbringer", "yomomma", "zenon", "zork1", "zork2", "zork3", "ztuu",
 )  # fmt: skip
 
+#: The 25 games of the Jiminy Cricket benchmark (their facts: <games_dir>/jiminy-cricket/games.json).
+JIMINY_GAMES: tuple[str, ...] = (
+    "ballyhoo", "borderzone", "cutthroats", "deadline", "enchanter", "hitchhiker",
+    "hollywoodhijinx", "infidel", "lurkinghorror", "moonmist", "planetfall", "plunderedhearts",
+    "seastalker", "sherlock", "sorcerer", "spellbreaker", "starcross", "stationfall", "suspect",
+    "trinity", "wishbringer", "witness", "zork1", "zork2", "zork3",
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class EnvFamily:
@@ -83,13 +91,7 @@ FAMILIES: tuple[EnvFamily, ...] = (
     EnvFamily(
         prefix="jiminy",
         entry_point="s2b_env.jiminy_env:JiminyCricketEnv",
-        names=(
-            "ballyhoo", "borderzone", "cutthroats", "deadline", "enchanter", "hitchhiker",
-            "hollywoodhijinx", "infidel", "lurkinghorror", "moonmist", "planetfall",
-            "plunderedhearts", "seastalker", "sherlock", "sorcerer", "spellbreaker", "starcross",
-            "stationfall", "suspect", "trinity", "wishbringer", "witness", "zork1", "zork2",
-            "zork3",
-        ),  # fmt: skip
+        names=JIMINY_GAMES,
         max_episode_steps=2000,
     ),
 )
