@@ -41,17 +41,25 @@ fi
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
 export PIP_PROGRESS_BAR=off
 
-log "installing torch 2.13.0 (CPU build)"
-"${PIP[@]}" install -q torch==2.13.0 ${S2B_TORCH_INDEX:+--extra-index-url "$S2B_TORCH_INDEX"}
+# A stamp of the inputs that decide the Python install: when they did not change, skip it.
+stamp="$VENV/.s2b-pip-$(cat scripts/setup.sh pyproject.toml | sha256sum | cut -c1-16)"
+if [ -f "$stamp" ] && [ -z "${S2B_FORCE_SETUP:-}" ]; then
+  echo "python packages are up to date ($stamp; S2B_FORCE_SETUP=1 reinstalls)"
+else
+  log "installing torch 2.13.0 (CPU build)"
+  "${PIP[@]}" install -q torch==2.13.0 ${S2B_TORCH_INDEX:+--extra-index-url "$S2B_TORCH_INDEX"}
 
-# jericho's metadata asks for spaCy, which s2b never uses; its real imports are numpy/termcolor.
-if ! "$VENV/bin/python" -c 'import jericho' >/dev/null 2>&1; then
-  log "building jericho 3.3.1 (Frotz, with gcc)"
-  "${PIP[@]}" install -q --no-deps jericho==3.3.1
+  # jericho's metadata asks for spaCy, which s2b never uses; its real imports are numpy/termcolor.
+  if ! "$VENV/bin/python" -c 'import jericho' >/dev/null 2>&1; then
+    log "building jericho 3.3.1 (Frotz, with gcc)"
+    "${PIP[@]}" install -q --no-deps jericho==3.3.1
+  fi
+
+  log "installing s2b with all extras"
+  "${PIP[@]}" install -q -e ".[all]"
+  rm -f "$VENV"/.s2b-pip-*
+  touch "$stamp"
 fi
-
-log "installing s2b with all extras"
-"${PIP[@]}" install -q -e ".[all]"
 
 # --- 3. The default model (SmolLM2-135M-Instruct as GGUF, from PyPI) ---------------------------
 # (filled in by the model-backends work)
