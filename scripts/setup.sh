@@ -54,6 +54,7 @@ else
     log "building jericho 3.3.1 (Frotz, with gcc)"
     "${PIP[@]}" install -q --no-deps jericho==3.3.1
   fi
+  echo "(pip may note that jericho requires spaCy: expected, s2b never uses spaCy)"
 
   log "installing s2b with all extras"
   "${PIP[@]}" install -q -e ".[all]"
