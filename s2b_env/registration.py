@@ -94,7 +94,20 @@ FAMILIES: tuple[EnvFamily, ...] = (
         names=JIMINY_GAMES,
         max_episode_steps=2000,
     ),
+    # s2b's own Inform 6 games (s2b_env/inform_env.py): one id per folder in games/inform.
+    EnvFamily(
+        prefix="s2b",
+        entry_point="s2b_env.inform_env:S2BGameEnv",
+        names=lambda: _own_game_names(),
+        max_episode_steps=200,
+    ),
 )
+
+
+def _own_game_names() -> tuple[str, ...]:
+    from s2b_env.inform_build import own_game_names
+
+    return own_game_names()
 
 
 def _register(family: EnvFamily, name: str | None) -> str:
