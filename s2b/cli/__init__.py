@@ -23,6 +23,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "s2b.cli.play",
     "s2b.cli.run",
     "s2b.cli.scenarios",
+    "s2b.cli.profile",
+    "s2b.cli.serve",
 )
 
 

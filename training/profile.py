@@ -1,0 +1,573 @@
+"""Value profiles: a model's answers to the survey, grouped by value.
+
+For every selected survey item and prompt phrasing the model sees the question (chat template,
+then the phrasing's assistant prefix) and :mod:`agents.backends` gives its next-token
+probabilities of the digits "1".."6": renormalised over the six digits they give an expected
+rating in [1, 6]; their raw sum (the *digit mass*) says how much the model wanted to answer with a
+digit at all. An item's score is the mean expected rating over the phrasings; a value's score is
+the mean over its items, with a bootstrap 95% interval over items. The ipsative (centred) profile
+subtracts the mean rating over all items (per bootstrap replicate, so its intervals include that
+mean's uncertainty).
+
+A run appends one JSON line per (item, phrasing) to ``results.jsonl`` in its output folder, so an
+interrupted run continues where it stopped. ``profile.json``/``.csv``/``.png`` are written only
+once every (item, phrasing) has a result; before that the folder holds no profile.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from s2b_env.errors import DataError
+
+RATINGS: tuple[int, ...] = (1, 2, 3, 4, 5, 6)
+DIGITS: tuple[str, ...] = tuple(str(r) for r in RATINGS)
+RESULTS_FILE = "results.jsonl"
+OUTPUT_FILES = ("profile.json", "profile.csv", "items.csv", "profile.png")
+FORMAT_VERSION = 1
+
+
+@dataclass
+class ProfileConfig:
+    """What to ask and how to summarise it (``s2b profile`` options)."""
+
+    items: Literal["train", "heldout", "all"] = field(
+        default="all", metadata={"help": "which survey items to ask: train, heldout or all"}
+    )
+    phrasings: tuple[str, ...] = field(
+        default=(), metadata={"help": "phrasing ids to use (default: all in the survey)"}
+    )
+    bootstrap: int = field(
+        default=2000, metadata={"help": "bootstrap replicates for the 95%% intervals"}
+    )
+    seed: int = field(default=0, metadata={"help": "seed of the bootstrap"})
+    out: Path = field(
+        default=Path("runs/profile"), metadata={"help": "output folder (results.jsonl, profile.*)"}
+    )
+    resume: bool = field(
+        default=True,
+        metadata={"help": "continue from results.jsonl in --out (--no-resume starts afresh)"},
+    )
+    batch: int = field(
+        default=16,
+        metadata={"help": "prompts per backend call (the HTTP backend runs them at once)"},
+    )
+
+    def __post_init__(self) -> None:
+        if self.items not in ("train", "heldout", "all"):
+            raise ValueError(f"items: expected train, heldout or all, got {self.items!r}")
+        if isinstance(self.phrasings, str):
+            raise TypeError("phrasings: expected a tuple of ids, got a str")
+        self.phrasings = tuple(self.phrasings)
+        if not isinstance(self.bootstrap, int) or self.bootstrap < 100:
+            raise ValueError(f"bootstrap: expected an integer >= 100, got {self.bootstrap!r}")
+        if not isinstance(self.batch, int) or self.batch < 1:
+            raise ValueError(f"batch: expected an integer >= 1, got {self.batch!r}")
+        self.out = Path(self.out)
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """The model's answer distribution for one item under one phrasing."""
+
+    item_id: str
+    value: str
+    split: str
+    phrasing: str
+    probs: tuple[float, ...]
+    mass: float
+
+    @property
+    def expected(self) -> float:
+        """The expected rating in [1, 6]."""
+        return float(sum(p * r for p, r in zip(self.probs, RATINGS, strict=True)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "item": self.item_id,
+            "value": self.value,
+            "split": self.split,
+            "phrasing": self.phrasing,
+            "probs": [round(p, 8) for p in self.probs],
+            "mass": round(self.mass, 8),
+            "expected": round(self.expected, 6),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, path: Path, line: int) -> ItemResult:
+        if not isinstance(data, dict):
+            raise DataError(path, f"expected a JSON object, got {type(data).__name__}", line=line)
+        for key in ("item", "value", "split", "phrasing"):
+            if not isinstance(data.get(key), str):
+                raise DataError(
+                    path, f"expected a string, got {data.get(key)!r}", line=line, field=key
+                )
+        probs = data.get("probs")
+        if (
+            not isinstance(probs, list)
+            or len(probs) != len(RATINGS)
+            or not all(isinstance(p, int | float) and 0 <= p <= 1 for p in probs)
+            or abs(sum(probs) - 1) > 1e-4
+        ):
+            raise DataError(
+                path,
+                f"expected 6 probabilities summing to 1, got {probs!r}",
+                line=line,
+                field="probs",
+            )
+        mass = data.get("mass")
+        if not isinstance(mass, int | float) or not 0 <= mass <= 1 + 1e-9:
+            raise DataError(
+                path, f"expected a mass in [0, 1], got {mass!r}", line=line, field="mass"
+            )
+        return cls(
+            data["item"], data["value"], data["split"], data["phrasing"], tuple(probs), float(mass)
+        )
+
+
+# -- running -----------------------------------------------------------------------------------
+
+
+def run_meta(backend: Any, survey: Any, config: ProfileConfig) -> dict[str, Any]:
+    """What a run's results depend on; a resumed run must match it."""
+    chosen = select_phrasings(survey, config.phrasings)
+    phrasing_text = json.dumps(
+        [[p.id, p.system, p.user, p.assistant_prefix] for p in chosen], sort_keys=True
+    )
+    items_text = json.dumps([[i.id, i.value, i.text, i.split] for i in survey.items])
+    return {
+        "format": FORMAT_VERSION,
+        "model": backend.model_name,
+        "items": config.items,
+        "phrasings": [p.id for p in chosen],
+        "phrasings_sha256": hashlib.sha256(phrasing_text.encode()).hexdigest()[:16],
+        "survey_sha256": hashlib.sha256(items_text.encode()).hexdigest()[:16],
+    }
+
+
+def select_phrasings(survey: Any, ids: Sequence[str]) -> list[Any]:
+    """The phrasings named by ``ids`` (all when empty), raising KeyError for unknown ids."""
+    return [survey.phrasing(i) for i in ids] if ids else list(survey.phrasings)
+
+
+class ResultsLog:
+    """The append-only ``results.jsonl`` of one run; its first line is the run's meta.
+
+    Args:
+        out: The run's folder.
+        meta: :func:`run_meta` of the run.
+        resume: Keep results of an earlier run with the same meta; otherwise start afresh.
+
+    Raises:
+        ValueError: ``resume`` and the folder holds results of a different run.
+        DataError: The file has a bad line (other than a cut-off last line, which is dropped).
+    """
+
+    def __init__(self, out: Path, meta: dict[str, Any], *, resume: bool = True) -> None:
+        self.path = out / RESULTS_FILE
+        self.meta = meta
+        self.results: dict[tuple[str, str], ItemResult] = {}
+        out.mkdir(parents=True, exist_ok=True)
+        if resume and self.path.is_file() and self.path.stat().st_size:
+            self._load()
+        else:
+            self.path.write_text(json.dumps({"meta": meta}) + "\n")
+
+    def _load(self) -> None:
+        lines = self.path.read_text().splitlines()
+        try:
+            head = json.loads(lines[0])["meta"]
+        except (ValueError, KeyError, TypeError, IndexError):
+            raise DataError(
+                self.path, "expected the run's meta as the first line", line=1
+            ) from None
+        if head != self.meta:
+            diff = {k: (head.get(k), v) for k, v in self.meta.items() if head.get(k) != v}
+            raise ValueError(
+                f"{self.path} holds results of a different run (differs in {diff}, as "
+                "(theirs, ours)); pass --no-resume to start afresh or choose another --out"
+            )
+        good = 1
+        for number, text in enumerate(lines[1:], start=2):
+            try:
+                data = json.loads(text)
+            except ValueError:
+                if number == len(lines):  # cut off by an interruption: drop it
+                    break
+                raise DataError(self.path, "expected a JSON object per line", line=number) from None
+            result = ItemResult.from_json(data, self.path, number)
+            self.results[(result.item_id, result.phrasing)] = result
+            good = number
+        if good != len(lines):
+            self.path.write_text("\n".join(lines[:good]) + "\n")
+
+    def append(self, result: ItemResult) -> None:
+        """Record one result (flushed to disk at once)."""
+        self.results[(result.item_id, result.phrasing)] = result
+        with self.path.open("a") as fh:
+            fh.write(json.dumps(result.to_json()) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+ProgressFn = Callable[[int, int, "ItemResult | None"], None]
+
+
+def run_profile(
+    backend: Any,
+    survey: Any,
+    config: ProfileConfig,
+    *,
+    progress: ProgressFn | None = None,
+) -> dict[str, Any]:
+    """Ask the survey and return the complete profile (also written to ``config.out``).
+
+    Args:
+        backend: A :class:`~agents.backends.base.ModelBackend`.
+        survey: A :class:`training.survey.Survey`.
+        config: What to ask and where to write.
+        progress: Called as ``progress(done, total, result)`` after each result (and once at
+            the start with ``result=None``).
+
+    Returns:
+        The profile (as in ``profile.json``).
+
+    Raises:
+        KeyboardInterrupt: Passed on; ``results.jsonl`` keeps what was done, no profile is written.
+    """
+    items = survey.select(config.items)
+    if not items:
+        raise ValueError(f"the survey has no {config.items} items")
+    phrasings = select_phrasings(survey, config.phrasings)
+    meta = run_meta(backend, survey, config)
+    for name in OUTPUT_FILES:  # never leave an old profile next to new, unfinished results
+        (config.out / name).unlink(missing_ok=True)
+    log = ResultsLog(config.out, meta, resume=config.resume)
+    tasks = [(i, p) for i in items for p in phrasings]
+    todo = [(i, p) for i, p in tasks if (i.id, p.id) not in log.results]
+    done = len(tasks) - len(todo)
+    if progress:
+        progress(done, len(tasks), None)
+    for start in range(0, len(todo), config.batch):
+        chunk = todo[start : start + config.batch]
+        prompts = [
+            backend.chat_prompt(p.messages(i), assistant_prefix=p.assistant_prefix)
+            for i, p in chunk
+        ]
+        dists = backend.next_token_distributions(prompts, DIGITS)
+        for (item, phrasing), dist in zip(chunk, dists, strict=True):
+            result = ItemResult(item.id, item.value, item.split, phrasing.id, dist.probs, dist.mass)
+            log.append(result)
+            done += 1
+            if progress:
+                progress(done, len(tasks), result)
+    results = [log.results[(i.id, p.id)] for i, p in tasks]
+    profile = compute_profile(
+        results, meta=meta, value_order=survey.values, bootstrap=config.bootstrap, seed=config.seed
+    )
+    write_profile(profile, results, config.out)
+    return profile
+
+
+# -- aggregation -------------------------------------------------------------------------------
+
+
+def _interval(samples: np.ndarray) -> tuple[float, float]:
+    low, high = np.percentile(samples, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def compute_profile(
+    results: Iterable[ItemResult],
+    *,
+    meta: dict[str, Any],
+    value_order: Sequence[str],
+    bootstrap: int = 2000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Aggregate per-(item, phrasing) results into the value profile.
+
+    Returns:
+        A JSON-ready dict: ``meta``, ``complete`` (always True here), ``values`` (one row per
+        value: n_items, mean, ci, centred, centred_ci, mass), ``items`` (per-item scores, used by
+        :func:`compare_profiles`), ``phrasings`` (mean mass and rating per phrasing), ``summary``.
+    """
+    by_item: dict[str, list[ItemResult]] = {}
+    for r in results:
+        by_item.setdefault(r.item_id, []).append(r)
+    if not by_item:
+        raise ValueError("expected results for at least one item, got none")
+    items = [
+        {
+            "id": item_id,
+            "value": rs[0].value,
+            "split": rs[0].split,
+            "score": float(np.mean([r.expected for r in rs])),
+            "mass": float(np.mean([r.mass for r in rs])),
+            "by_phrasing": {r.phrasing: round(r.expected, 6) for r in rs},
+        }
+        for item_id, rs in by_item.items()
+    ]
+    values = [v for v in value_order if any(i["value"] == v for i in items)]
+    rng = np.random.default_rng(seed)
+    scores = {v: np.array([i["score"] for i in items if i["value"] == v]) for v in values}
+    resampled = {
+        v: rng.choice(x, size=(bootstrap, len(x)), replace=True) for v, x in scores.items()
+    }
+    total_n = sum(len(x) for x in scores.values())
+    grand = float(sum(x.sum() for x in scores.values()) / total_n)
+    grand_star = sum(s.sum(axis=1) for s in resampled.values()) / total_n
+    rows = []
+    for v in values:
+        means_star = resampled[v].mean(axis=1)
+        mean = float(scores[v].mean())
+        low, high = _interval(means_star)
+        c_low, c_high = _interval(means_star - grand_star)
+        rows.append(
+            {
+                "value": v,
+                "n_items": len(scores[v]),
+                "mean": mean,
+                "ci_low": low,
+                "ci_high": high,
+                "centred": mean - grand,
+                "centred_ci_low": c_low,
+                "centred_ci_high": c_high,
+                "mass": float(np.mean([i["mass"] for i in items if i["value"] == v])),
+            }
+        )
+    phrasing_ids = sorted({r.phrasing for rs in by_item.values() for r in rs})
+    all_results = [r for rs in by_item.values() for r in rs]
+    phrasings = {
+        p: {
+            "mass": float(np.mean([r.mass for r in all_results if r.phrasing == p])),
+            "expected": float(np.mean([r.expected for r in all_results if r.phrasing == p])),
+            "argmax_counts": np.bincount(
+                [int(np.argmax(r.probs)) for r in all_results if r.phrasing == p], minlength=6
+            ).tolist(),
+        }
+        for p in phrasing_ids
+    }
+    means = [row["mean"] for row in rows]
+    summary = {
+        "mean_rating": grand,
+        "value_mean_range": [min(means), max(means)],
+        "value_mean_sd": float(np.std(means)),
+        "values_off_centre": sum(
+            1 for row in rows if row["centred_ci_low"] > 0 or row["centred_ci_high"] < 0
+        ),
+        "mean_digit_mass": float(np.mean([r.mass for r in all_results])),
+        "min_digit_mass": float(np.min([r.mass for r in all_results])),
+        "n_items": len(items),
+        "n_results": len(all_results),
+    }
+    return {
+        "meta": {**meta, "bootstrap": bootstrap, "seed": seed},
+        "complete": True,
+        "values": rows,
+        "phrasings": phrasings,
+        "summary": summary,
+        "items": items,
+    }
+
+
+# -- output ------------------------------------------------------------------------------------
+
+
+def write_profile(
+    profile: dict[str, Any], results: Sequence[ItemResult], out: Path
+) -> dict[str, Path]:
+    """Write profile.json, profile.csv, items.csv (per item and phrasing) and profile.png."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {name: out / name for name in OUTPUT_FILES}
+    with paths["profile.csv"].open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        keys = list(profile["values"][0])
+        writer.writerow(keys)
+        for row in profile["values"]:
+            writer.writerow(
+                [round(row[k], 6) if isinstance(row[k], float) else row[k] for k in keys]
+            )
+    with paths["items.csv"].open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(
+            ["item", "value", "split", "phrasing", "mass", "expected", *[f"p{d}" for d in DIGITS]]
+        )
+        for r in results:
+            writer.writerow(
+                [r.item_id, r.value, r.split, r.phrasing, round(r.mass, 6), round(r.expected, 6)]
+                + [round(p, 6) for p in r.probs]
+            )
+    plot_profile(profile, paths["profile.png"])
+    # Written last: its presence marks a complete profile.
+    tmp = paths["profile.json"].with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(profile, indent=1) + "\n")
+    tmp.replace(paths["profile.json"])
+    return paths
+
+
+def load_profile(path: str | Path) -> dict[str, Any]:
+    """Read a ``profile.json`` (or a folder holding one), checking it is a complete profile."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "profile.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such profile (run `s2b profile` first)")
+    try:
+        data = json.loads(path.read_text())
+    except ValueError as exc:
+        raise DataError(path, f"expected JSON, got a parse error: {exc}") from None
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("values"), list)
+        or "items" not in data
+    ):
+        raise DataError(path, "expected a profile with 'values' and 'items'")
+    if data.get("complete") is not True:
+        raise DataError(path, "this profile is not complete", field="complete")
+    return data
+
+
+def _pyplot():
+    from s2b_env.errors import require
+
+    matplotlib = require("matplotlib", "llm", "Profile charts")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_profile(profile: dict[str, Any], path: Path) -> None:
+    """A two-panel chart: value means with 95% intervals, and the centred profile."""
+    plt = _pyplot()
+    rows = profile["values"]
+    names = [r["value"] for r in rows]
+    y = np.arange(len(rows))[::-1]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 0.34 * len(rows) + 1.6), sharey=True)
+    for ax, key, title in (
+        (axes[0], "", "mean rating (1-6), 95% CI"),
+        (axes[1], "centred_", "centred (ipsative), 95% CI"),
+    ):
+        mid = np.array([r["centred" if key else "mean"] for r in rows])
+        low = np.array([r[f"{key}ci_low"] for r in rows])
+        high = np.array([r[f"{key}ci_high"] for r in rows])
+        ax.errorbar(mid, y, xerr=[mid - low, high - mid], fmt="o", color="C0", capsize=3)
+        ax.axvline(0 if key else profile["summary"]["mean_rating"], color="grey", lw=0.8, ls="--")
+        ax.set_title(title, fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(y, names, fontsize=8)
+    model = str(profile["meta"].get("model", ""))
+    fig.suptitle(
+        f"value profile: {model[-70:]} ({profile['meta'].get('items')} items)", fontsize=10
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def compare_profiles(
+    a: dict[str, Any], b: dict[str, Any], *, bootstrap: int = 2000, seed: int = 0
+) -> dict[str, Any]:
+    """Per-value differences B - A with paired bootstrap 95% intervals over shared items.
+
+    Raises:
+        ValueError: The profiles share no item of some value.
+    """
+    items_a = {i["id"]: i for i in a["items"]}
+    items_b = {i["id"]: i for i in b["items"]}
+    shared = [i for i in items_a if i in items_b]
+    order = [r["value"] for r in a["values"] if any(r["value"] == s["value"] for s in b["values"])]
+    rng = np.random.default_rng(seed)
+    diffs = {
+        v: np.array(
+            [items_b[i]["score"] - items_a[i]["score"] for i in shared if items_a[i]["value"] == v]
+        )
+        for v in order
+    }
+    empty = [v for v, d in diffs.items() if not len(d)]
+    if empty or not order:
+        raise ValueError(
+            f"expected the two profiles to share items of every value; none for {empty or 'any value'}"
+        )
+    resampled = {v: rng.choice(d, size=(bootstrap, len(d)), replace=True) for v, d in diffs.items()}
+    total = sum(len(d) for d in diffs.values())
+    grand = sum(d.sum() for d in diffs.values()) / total
+    grand_star = sum(s.sum(axis=1) for s in resampled.values()) / total
+    rows = []
+    for v in order:
+        star = resampled[v].mean(axis=1)
+        low, high = _interval(star)
+        c_low, c_high = _interval(star - grand_star)
+        rows.append(
+            {
+                "value": v,
+                "n_items": len(diffs[v]),
+                "diff": float(diffs[v].mean()),
+                "ci_low": low,
+                "ci_high": high,
+                "centred_diff": float(diffs[v].mean() - grand),
+                "centred_ci_low": c_low,
+                "centred_ci_high": c_high,
+            }
+        )
+    return {
+        "a": a["meta"],
+        "b": b["meta"],
+        "bootstrap": bootstrap,
+        "seed": seed,
+        "values": rows,
+        "summary": {
+            "mean_diff": float(grand),
+            "values_changed": sum(1 for r in rows if r["ci_low"] > 0 or r["ci_high"] < 0),
+            "shared_items": len(shared),
+        },
+    }
+
+
+def plot_compare(comparison: dict[str, Any], path: Path) -> None:
+    """Chart of per-value differences B - A with 95% intervals (raw and centred)."""
+    plt = _pyplot()
+    rows = comparison["values"]
+    y = np.arange(len(rows))[::-1]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 0.34 * len(rows) + 1.6), sharey=True)
+    for ax, key, title in ((axes[0], "", "B - A"), (axes[1], "centred_", "B - A, centred")):
+        mid = np.array([r[f"{key}diff"] for r in rows])
+        low = np.array([r[f"{key}ci_low"] for r in rows])
+        high = np.array([r[f"{key}ci_high"] for r in rows])
+        colors = ["C3" if lo > 0 or hi < 0 else "C0" for lo, hi in zip(low, high, strict=True)]
+        ax.errorbar(mid, y, xerr=[mid - low, high - mid], fmt="none", ecolor=colors, capsize=3)
+        ax.scatter(mid, y, c=colors, zorder=3)
+        ax.axvline(0, color="grey", lw=0.8, ls="--")
+        ax.set_title(f"{title} (95% CI; red: excludes 0)", fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(y, [r["value"] for r in rows], fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_comparison(comparison: dict[str, Any], out: Path) -> dict[str, Path]:
+    """Write compare.json, compare.csv and compare.png into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {n: out / n for n in ("compare.json", "compare.csv", "compare.png")}
+    paths["compare.json"].write_text(json.dumps(comparison, indent=1) + "\n")
+    with paths["compare.csv"].open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        keys = list(comparison["values"][0])
+        writer.writerow(keys)
+        for row in comparison["values"]:
+            writer.writerow(
+                [round(row[k], 6) if isinstance(row[k], float) else row[k] for k in keys]
+            )
+    plot_compare(comparison, paths["compare.png"])
+    return paths
