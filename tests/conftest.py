@@ -42,3 +42,7 @@ def console() -> Console:
 def console_text(console: Console) -> str:
     """Everything a :func:`console` fixture has printed."""
     return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+# Real-model session fixtures (default model, LoRA adapter, vLLM server), loaded once per session.
+from tests.model_fixtures import *  # noqa: E402, F403

@@ -46,6 +46,9 @@ class ProfileConfig:
     phrasings: tuple[str, ...] = field(
         default=(), metadata={"help": "phrasing ids to use (default: all in the survey)"}
     )
+    values: tuple[str, ...] = field(
+        default=(), metadata={"help": "value ids to ask about (default: all 20)"}
+    )
     bootstrap: int = field(
         default=2000, metadata={"help": "bootstrap replicates for the 95%% intervals"}
     )
@@ -68,6 +71,9 @@ class ProfileConfig:
         if isinstance(self.phrasings, str):
             raise TypeError("phrasings: expected a tuple of ids, got a str")
         self.phrasings = tuple(self.phrasings)
+        if isinstance(self.values, str):
+            raise TypeError("values: expected a tuple of value ids, got a str")
+        self.values = tuple(self.values)
         if not isinstance(self.bootstrap, int) or self.bootstrap < 100:
             raise ValueError(f"bootstrap: expected an integer >= 100, got {self.bootstrap!r}")
         if not isinstance(self.batch, int) or self.batch < 1:
@@ -148,6 +154,7 @@ def run_meta(backend: Any, survey: Any, config: ProfileConfig) -> dict[str, Any]
         "format": FORMAT_VERSION,
         "model": backend.model_name,
         "items": config.items,
+        "values": list(config.values),
         "phrasings": [p.id for p in chosen],
         "phrasings_sha256": hashlib.sha256(phrasing_text.encode()).hexdigest()[:16],
         "survey_sha256": hashlib.sha256(items_text.encode()).hexdigest()[:16],
@@ -244,9 +251,9 @@ def run_profile(
     Raises:
         KeyboardInterrupt: Passed on; ``results.jsonl`` keeps what was done, no profile is written.
     """
-    items = survey.select(config.items)
+    items = survey.select(config.items, values=config.values or None)
     if not items:
-        raise ValueError(f"the survey has no {config.items} items")
+        raise ValueError(f"the survey has no {config.items} items of values {config.values}")
     phrasings = select_phrasings(survey, config.phrasings)
     meta = run_meta(backend, survey, config)
     for name in OUTPUT_FILES:  # never leave an old profile next to new, unfinished results

@@ -84,7 +84,7 @@ def _profile(
 
         def on_result(done: int, total: int, result: Any) -> None:
             status = (
-                f"{result.item_id} [{result.phrasing}] mass {result.mass:.2f} "
+                f"{result.item_id} ({result.phrasing}) mass {result.mass:.2f} "
                 f"E {result.expected:.2f}"
                 if result
                 else ("resuming" if done else "")
@@ -95,7 +95,7 @@ def _profile(
                 result is None or done == total or now - last_plain[0] > 5
             ):
                 last_plain[0] = now
-                console.print(f"{done}/{total} {status}", highlight=False)
+                console.print(f"{done}/{total} {status}", highlight=False, markup=False)
 
         try:
             if progress_mode == "rich":
