@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -129,17 +130,16 @@ def _profile(
 
 def profile_table(profile: dict[str, Any]) -> Table:
     """A rich table of the profile: one row per value."""
-    table = Table(title=f"value profile ({profile['meta'].get('items')} items)")
-    for name, justify in (
-        ("value", "left"),
-        ("items", "right"),
-        ("mean", "right"),
-        ("95% CI", "right"),
-        ("centred", "right"),
-        ("centred 95% CI", "right"),
-        ("digit mass", "right"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table = Table(
+        title=f"value profile ({profile['meta'].get('items')} items; ratings 1-6, 95% CIs)",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("value", no_wrap=True)
+    for name in ("n", "mean", "CI", "centred", "centred CI", "mass"):
+        table.add_column(name, justify="right", no_wrap=True)
     for row in profile["values"]:
         off = row["centred_ci_low"] > 0 or row["centred_ci_high"] < 0
         table.add_row(
@@ -160,9 +160,16 @@ def _compare(paths: list[Path], config: ProfileConfig, console: Console) -> int:
     a, b = (load_profile(p) for p in paths)
     comparison = compare_profiles(a, b, bootstrap=config.bootstrap, seed=config.seed)
     written = write_comparison(comparison, config.out)
-    table = Table(title=f"B - A   (A: {paths[0]}, B: {paths[1]})")
-    for name in ("value", "items", "B - A", "95% CI", "centred", "centred 95% CI"):
-        table.add_column(name, justify="left" if name == "value" else "right")
+    table = Table(
+        title=f"B - A (A: {paths[0]}, B: {paths[1]}; 95% CIs)",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("value", no_wrap=True)
+    for name in ("n", "B - A", "CI", "centred", "centred CI"):
+        table.add_column(name, justify="right", no_wrap=True)
     for row in comparison["values"]:
         changed = row["ci_low"] > 0 or row["ci_high"] < 0
         diff = f"{row['diff']:+.3f}"
