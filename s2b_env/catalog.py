@@ -90,12 +90,19 @@ def own_games() -> list[GameEntry]:
         return []
     entries = []
     for game in list_own_games():
-        built = getattr(game, "story_path", None)
-        exists = built is not None and Path(built).is_file()
-        features = ("score", "value_effects", "walkthrough") + (() if exists else ("not built",))
+        built = game.story_file is not None and Path(game.story_file).is_file()
+        features = ["score", "value_effects", f"walkthroughs:{','.join(game.routes)}"]
+        if not built:
+            features.append("not built (run: s2b games build)")
+        elif game.up_to_date is False:
+            features.append("out of date (run: s2b games build)")
         entries.append(
             GameEntry(
-                env_id("s2b", game.name), "s2b", game.name, str(built) if exists else None, features
+                id=game.env_id,
+                kind="s2b",
+                name=game.name,
+                path=str(game.story_file) if built else None,
+                features=tuple(features),
             )
         )
     return entries

@@ -54,16 +54,15 @@ def build_games(args: argparse.Namespace, console: Console) -> int:
     except ImportError:
         console.print("[red]error:[/] this s2b has no own games to build")
         return 2
-    results = build_all_games(force=args.force)
     table = Table(title="own games", title_justify="left")
     table.add_column("game")
     table.add_column("status")
+    table.add_column("seconds", justify="right")
     table.add_column("story file", overflow="fold")
-    for result in results:
-        table.add_row(
-            str(getattr(result, "name", "?")),
-            str(getattr(result, "status", "built")),
-            str(getattr(result, "story_path", "")),
-        )
+    for result in build_all_games(force=args.force):
+        status = "built" if result.built else "up to date"
+        if result.warnings:
+            status += f" ({len(result.warnings)} warnings)"
+        table.add_row(result.name, status, f"{result.seconds:.2f}", str(result.story_file))
     console.print(table)
     return 0
