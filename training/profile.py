@@ -103,8 +103,8 @@ class ItemResult:
             "value": self.value,
             "split": self.split,
             "phrasing": self.phrasing,
-            "probs": [round(p, 8) for p in self.probs],
-            "mass": round(self.mass, 8),
+            "probs": list(self.probs),
+            "mass": self.mass,
             "expected": round(self.expected, 6),
         }
 
@@ -272,7 +272,11 @@ def run_profile(
         ]
         dists = backend.next_token_distributions(prompts, DIGITS)
         for (item, phrasing), dist in zip(chunk, dists, strict=True):
-            result = ItemResult(item.id, item.value, item.split, phrasing.id, dist.probs, dist.mass)
+            # stored rounded; a resumed run then aggregates exactly the same numbers
+            probs = tuple(round(x, 8) for x in dist.probs)
+            result = ItemResult(
+                item.id, item.value, item.split, phrasing.id, probs, round(dist.mass, 8)
+            )
             log.append(result)
             done += 1
             if progress:
@@ -552,8 +556,8 @@ def plot_compare(comparison: dict[str, Any], path: Path) -> None:
         low = np.array([r[f"{key}ci_low"] for r in rows])
         high = np.array([r[f"{key}ci_high"] for r in rows])
         colors = ["C3" if lo > 0 or hi < 0 else "C0" for lo, hi in zip(low, high, strict=True)]
-        ax.errorbar(mid, y, xerr=[mid - low, high - mid], fmt="none", ecolor=colors, capsize=3)
-        ax.scatter(mid, y, c=colors, zorder=3)
+        for yi, m, lo, hi, color in zip(y, mid, low, high, colors, strict=True):
+            ax.errorbar([m], [yi], xerr=[[m - lo], [hi - m]], fmt="o", color=color, capsize=3)
         ax.axvline(0, color="grey", lw=0.8, ls="--")
         ax.set_title(f"{title} (95% CI; red: excludes 0)", fontsize=10)
         ax.grid(axis="x", alpha=0.3)
