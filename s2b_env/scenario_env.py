@@ -300,7 +300,7 @@ class MoralScenarioEnv(gym.Env[str, str]):
         effects = np.array(option.effects, dtype=np.int64)
         self._total += effects
         reward = float(self._weights @ effects)
-        parts = [f"> {option.label}"]
+        parts = [f"You chose: {option.label}"]
         if option.outcome:
             parts.append(option.outcome)
         self._node = option.next

@@ -67,7 +67,7 @@ def test_judgment_reward_is_reference_share(judgments: MoralScenarioEnv) -> None
     item = judgments.items[0]
     for verdict in VERDICTS:
         obs, info = judgments.reset(options={"item_id": item.id})
-        assert item.text[:60] in obs and "YTA" in obs and "NAH" in obs
+        assert item.text[:60] in obs and item.question in obs and "NAH" in obs
         assert info["options"] == list(VERDICTS) and info["reference"] == item.verdicts
         obs, reward, terminated, truncated, info = judgments.step(verdict.lower())
         assert terminated and not truncated
