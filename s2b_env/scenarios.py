@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,16 +29,10 @@ from typing import Any
 
 from s2b_env.errors import DataError
 from s2b_env.values import VALUE_IDS
+from s2b_env.verdicts import VERDICT_MEANINGS, VERDICTS, parse_verdict
 
 SCHEMA_VERSION = 1
 KINDS: tuple[str, ...] = ("judgment", "dilemma")
-VERDICTS: tuple[str, ...] = ("YTA", "NTA", "ESH", "NAH")
-VERDICT_MEANINGS: dict[str, str] = {
-    "YTA": "you're the asshole: the narrator is in the wrong",
-    "NTA": "not the asshole: the other side is in the wrong, not the narrator",
-    "ESH": "everyone sucks here: both sides are in the wrong",
-    "NAH": "no assholes here: nobody is in the wrong",
-}
 SIDES: tuple[str, ...] = ("narrator", "other")
 DOMAINS: tuple[str, ...] = (
     "family", "work", "money", "friends", "strangers", "animals", "environment", "rules", "online",
@@ -56,6 +49,11 @@ EFFECT_MIN, EFFECT_MAX = -3, 3
 _COMMON_FIELDS = ("schema_version", "kind", "id", "title", "domain", "source", "split", "meta")
 _JUDGMENT_FIELDS = (*_COMMON_FIELDS, "text", "question", "values", "verdicts", "votes")
 _DILEMMA_FIELDS = (*_COMMON_FIELDS, "intro", "start", "nodes")
+__all__ = [
+    "SCHEMA_VERSION", "VALUE_IDS", "VERDICTS", "VERDICT_MEANINGS", "Dilemma", "DilemmaNode",
+    "DilemmaOption", "JudgmentItem", "LineReport", "ValueTension", "default_paths",
+    "load_scenarios", "parse_record", "parse_verdict", "split_of", "validate_files",
+]  # fmt: skip
 
 
 def split_of(item_id: str) -> str:
@@ -537,48 +535,3 @@ def default_paths(kind: str) -> list[Path]:
     if name is None:
         raise ValueError(f"kind: expected one of {', '.join(KINDS)}, got {kind!r}")
     return [data_path("scenarios", name)]
-
-
-# --- verdicts from free text --------------------------------------------------------------------
-
-_HOLE_WORD = r"a(?:ss|rse|-|\*+|\s)?-?hole|ah|jerk|bad guy|villain"
-_HOLE = f"(?:{_HOLE_WORD})"
-_VERDICT_PATTERNS: tuple[tuple[str, str], ...] = (
-    ("NTA", rf"\bntah?\b|\bnot (?:the|an?) {_HOLE}|\bnot (?:in the )?wrong\b"),
-    ("NAH", rf"\bnah\b|\bno {_HOLE}s? here\b|\bno(?:body|one|\s+one)(?:'s| is)? (?:the |an? )?{_HOLE}"
-     r"|\bno(?:body|\s+one)(?:'s| is) (?:in the )?wrong\b"),
-    ("ESH", rf"\besh\b|\bevery(?:one|body) sucks\b|\b(?:everyone|everybody|both)(?:'s| is| are)?"
-     rf" (?:in the )?wrong\b|\bboth (?:of you |sides )?(?:are |were )?{_HOLE}s\b"),
-    ("YTA", rf"\byta\b|\byou(?:'re| are| were)? (?:the |an? ){_HOLE}|\b(?:the )?(?:narrator|author|op)"
-     rf" (?:is|was) (?:the |an? )?(?:{_HOLE_WORD}|in the wrong)|\byou(?:'re| are| were)"
-     rf" (?:in the )?wrong\b|^(?:{_HOLE_WORD})$"),
-)  # fmt: skip
-_VERDICT_RES = tuple((v, re.compile(p)) for v, p in _VERDICT_PATTERNS)
-
-
-def parse_verdict(text: str) -> str | None:
-    """Map free text to a verdict code, leniently; ``None`` when no verdict is recognised.
-
-    Accepts the codes (``"nta"``, ``"YTA."``), the numbers 1-4 in :data:`VERDICTS` order, and
-    phrases (``"Not the a-hole"``, ``"you're the asshole"``, ``"everyone sucks here"``,
-    ``"no assholes here"``, ``"you are in the wrong"``). In a longer answer the verdict mentioned
-    first wins, so ``"NTA. Your sister is not wrong either"`` is ``NTA``.
-
-    Args:
-        text: What a person or model answered.
-
-    Returns:
-        One of :data:`VERDICTS`, or ``None``.
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"expected the answer as str, got {type(text).__name__}")
-    norm = " ".join(text.lower().replace("\u2019", "'").split())
-    norm = norm.strip(" .!?:;,'\"()[]*_`")
-    if norm in {"1", "2", "3", "4"}:
-        return VERDICTS[int(norm) - 1]
-    best: tuple[int, str] | None = None
-    for verdict, regex in _VERDICT_RES:
-        match = regex.search(norm)
-        if match and (best is None or match.start() < best[0]):
-            best = (match.start(), verdict)
-    return best[1] if best else None
