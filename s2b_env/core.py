@@ -116,14 +116,21 @@ def is_meta_command(command: str) -> bool:
     return False
 
 
-# A status line as Frotz prints it for games jericho does not know, e.g. "> Room    Score: 0
-# Moves: 1" or a time game's "Room    Time: 9:00 am". Frotz pads it to the screen width, so the
-# fields follow a run of spaces; the story's text may follow on the same line.
+# A status line as Frotz prints it for games jericho does not know. Version 3 games get a line
+# padded to the screen width ("> Room      Score: 0    Moves: 1", or a time game's "Time: 9:00
+# am"), anywhere in the output and possibly followed by text on the same line. Version 5+ games
+# draw theirs in the upper window, which jericho's Frotz appends after the prompt with the padding
+# between fields lost: ">          RoomScore: 0Moves: 1" at the very end.
+_FIELDS = (
+    r"(?:Score:[ \t]*(?P<score>-?\d+)[ \t]*(?:Moves|Turns):[ \t]*(?P<moves>\d+)"
+    r"|Time:[ \t]*\d{1,2}:\d{2}(?:[ \t]*[ap]\.?m\.?)?)"
+)
 _STATUS_LINE = re.compile(
-    r"^[ \t>]*(?P<location>[^\n]*?)[ \t]{3,}"
-    r"(?:Score:[ \t]*(?P<score>-?\d+)[ \t]+(?:Moves|Turns):[ \t]*(?P<moves>\d+)"
-    r"|Time:[ \t]*\d{1,2}:\d{2}(?:[ \t]*[ap]\.?m\.?)?)[ \t]*\n?",
+    r"^[ \t>]*(?P<location>[^\n]*?)[ \t]{3,}" + _FIELDS + r"[ \t]*\n?",
     re.MULTILINE | re.IGNORECASE,
+)
+_PROMPT_STATUS_LINE = re.compile(
+    r">[ \t]{3,}(?P<location>[^\n]*?)[ \t]*" + _FIELDS + r"[ \t]*\Z", re.IGNORECASE
 )
 
 
@@ -143,18 +150,26 @@ def split_status_line(text: str) -> tuple[str, StatusLine | None]:
         The text without status lines and without leading blank lines, and the last status line
         parsed (``None`` if there was none).
     """
+    status = None
+    trailing = _PROMPT_STATUS_LINE.search(text)
+    if trailing:
+        status = _status(trailing)
+        text = text[: trailing.start()]
     matches = list(_STATUS_LINE.finditer(text))
-    if not matches:
-        return text, None
-    last = matches[-1]
-    score = last.group("score")
-    moves = last.group("moves")
-    status = StatusLine(
-        location=last.group("location").strip(),
+    if matches:
+        status = status or _status(matches[-1])
+        text = _STATUS_LINE.sub("", text).lstrip("\n")
+    return text, status
+
+
+def _status(match: re.Match) -> StatusLine:
+    score = match.group("score")
+    moves = match.group("moves")
+    return StatusLine(
+        location=match.group("location").strip(),
         score=int(score) if score is not None else None,
         moves=int(moves) if moves is not None else None,
     )
-    return _STATUS_LINE.sub("", text).lstrip("\n"), status
 
 
 # How games announce their end. Infocom: "****  You have died  ****"; Inform: "*** You have won ***".

@@ -145,9 +145,10 @@ class JerichoEnv(gym.Env[str, str]):
         #: Whether jericho knows this story file (score, moves, world hash, end detection).
         self.known = bool(bindings) and bool(self._frotz.is_fully_supported)
         self._walkthrough_seed = bindings.get("seed") if self.known else None
-        self._inform = _is_inform(self.story_path)
-        self._score_in_memory = not self.known and (
-            (self.header.version <= 3 and not self.header.status_is_time) or self._inform
+        # Version 3 games keep the status line's score and moves in globals 1 and 2 (the
+        # Z-machine standard); later versions draw their own status line, which is parsed instead.
+        self._score_in_memory = (
+            not self.known and self.header.version <= 3 and not self.header.status_is_time
         )
         self.max_score: int | None = self._frotz.get_max_score() if self.known else None
         self._memory = _Memory(self._frotz, self.header, objects=self.known)
@@ -541,14 +542,6 @@ def _check_seed(value: Any, name: str) -> int:
 
 def _copy_emulator_state(state: tuple) -> tuple:
     return tuple(x.copy() if isinstance(x, np.ndarray) else x for x in state)
-
-
-def _is_inform(path: Path) -> bool:
-    """Whether the story file was compiled by Inform 6, which keeps score and turns in globals 1-2."""
-    with path.open("rb") as handle:
-        head = handle.read(64)
-    tag = head[0x3C:0x40]
-    return len(tag) == 4 and tag[:1] == b"6" and tag[1:2] == b"." and tag[2:].isdigit()
 
 
 __all__ = ["EnvState", "JerichoEnv", "S2BError"]

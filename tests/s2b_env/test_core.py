@@ -78,3 +78,24 @@ def test_spaces_accept_what_the_env_produces() -> None:
     assert observations.contains("Line one.\n\tLine two: café (5%).")
     text, warnings = core.clean_observation("ok \u2014 fine\r\n")
     assert text == "ok ? fine\n" and warnings
+
+
+def test_v5_status_line_after_the_prompt_is_parsed_for_unknown_inform_games() -> None:
+    # Our own game played through the plain JerichoEnv (as any unknown Inform 6 story file would
+    # be) must agree with S2BGameEnv, which reads score and moves from the debug file's addresses.
+    import gymnasium as gym
+
+    import s2b_env  # noqa: F401
+
+    own = gym.make("s2b/s2b-lastferry-v0").unwrapped
+    plain = JerichoEnv(story_file=own.story_path)
+    route = own.walkthrough("self_interested")
+    _, own_info = own.reset(seed=0)
+    observation, info = plain.reset(seed=0)
+    assert "Score:" not in observation and info["location"]
+    for action in route:
+        observation, _, _, _, info = plain.step(action)
+        _, _, _, _, own_info = own.step(action)
+        assert "Score:" not in observation and "Moves:" not in observation
+        assert (info["score"], info["moves"]) == (own_info["score"], own_info["moves"])
+    assert info["score"] > 0
