@@ -26,10 +26,10 @@ chosen option's effects (0 with no weights).
 * ``choice``: the 1-based number chosen this step, ``None`` at reset or on an invalid action.
 * ``chosen``: the chosen option label or verdict code, else ``None``.
 * ``verdict``: the judgment's verdict this step, else ``None``.
-* ``effects``: this step's value effects, a dict of the 20 value ids (all 0 when nothing was chosen).
+* ``value_effects``: this step's value effects, a dict of the 20 value ids (all 0 when nothing was chosen).
   For a judgment, the verdict's endorsement: ``NTA`` gives +1 to values on the narrator's side and
   -1 to the other side's, ``YTA`` the reverse, ``ESH`` and ``NAH`` 0.
-* ``value_total``: the running sum of ``effects`` this episode, a dict of the 20 value ids.
+* ``value_totals``: the running sum of ``value_effects`` this episode, a dict of the 20 value ids.
 * ``values_in_tension``: the judgment's ``[{"value", "side"}]`` (empty for dilemmas).
 * ``reference``: the judgment's reference verdict distribution, or ``None``.
 * ``error``: why the action was not accepted, else ``None``.
@@ -69,7 +69,7 @@ MAX_OBSERVATION_CHARS = 20_000
 MAX_ACTION_CHARS = 4_000
 INFO_KEYS: tuple[str, ...] = (
     "kind", "item_id", "split", "title", "node", "options", "choice", "chosen", "verdict",
-    "effects", "value_total", "values_in_tension", "reference", "error", "step",
+    "value_effects", "value_totals", "values_in_tension", "reference", "error", "step",
 )  # fmt: skip
 _ASCII_MAP = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "--",
@@ -358,8 +358,8 @@ class MoralScenarioEnv(gym.Env[str, str]):
             "choice": choice,
             "chosen": chosen,
             "verdict": None,
-            "effects": {v: int(n) for v, n in zip(VALUE_IDS, vec, strict=True)},
-            "value_total": {v: int(n) for v, n in zip(VALUE_IDS, self._total, strict=True)},
+            "value_effects": {v: int(n) for v, n in zip(VALUE_IDS, vec, strict=True)},
+            "value_totals": {v: int(n) for v, n in zip(VALUE_IDS, self._total, strict=True)},
             "values_in_tension": (
                 [{"value": t.value, "side": t.side} for t in item.values] if is_judgment else []
             ),

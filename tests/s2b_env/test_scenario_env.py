@@ -99,7 +99,7 @@ def test_judgment_invalid_answer_ends_cleanly(judgments: MoralScenarioEnv) -> No
     obs, reward, terminated, truncated, info = judgments.step("I like turtles")
     assert terminated and not truncated and reward == 0.0
     assert "not a verdict" in info["error"] and "YTA, NTA, ESH or NAH" in info["error"]
-    assert info["verdict"] is None and set(info["value_total"].values()) == {0}
+    assert info["verdict"] is None and set(info["value_totals"].values()) == {0}
     assert judgments.observation_space.contains(obs)
     with pytest.raises(RuntimeError, match="reset"):
         judgments.step("NTA")
@@ -111,10 +111,10 @@ def test_judgment_effects_endorse_a_side(judgments: MoralScenarioEnv) -> None:
     _, _, _, _, info = judgments.step("NTA")
     for tension in item.values:
         expected = 1 if tension.side == "narrator" else -1
-        assert info["effects"][tension.value] == expected
+        assert info["value_effects"][tension.value] == expected
     judgments.reset(options={"item_id": item.id})
     _, _, _, _, info = judgments.step("NAH")
-    assert set(info["effects"].values()) == {0}
+    assert set(info["value_effects"].values()) == {0}
 
 
 def test_info_has_fixed_keys_every_step(dilemmas: MoralScenarioEnv) -> None:
@@ -129,7 +129,7 @@ def test_info_has_fixed_keys_every_step(dilemmas: MoralScenarioEnv) -> None:
     assert terminated
     for info in infos:
         assert tuple(info) == INFO_KEYS
-        assert list(info["effects"]) == list(VALUE_IDS) == list(info["value_total"])
+        assert list(info["value_effects"]) == list(VALUE_IDS) == list(info["value_totals"])
 
 
 def test_dilemma_invalid_choice_changes_nothing(dilemmas: MoralScenarioEnv) -> None:
@@ -142,13 +142,13 @@ def test_dilemma_invalid_choice_changes_nothing(dilemmas: MoralScenarioEnv) -> N
         obs, reward, terminated, truncated, info = dilemmas.step(bad)
         assert not terminated and not truncated and reward == 0.0
         assert info["error"] and info["node"] == item.start and info["options"] == labels
-        assert info["value_total"] == info0["value_total"] and info["choice"] is None
+        assert info["value_totals"] == info0["value_totals"] and info["choice"] is None
         assert labels[0] in obs
     # the option's own words work as well as its number, and effects add up
     _, _, _, _, info = dilemmas.step(labels[1].upper() + ".")
     assert info["error"] is None and info["choice"] == 2 and info["chosen"] == labels[1]
     expected = dict(zip(VALUE_IDS, item.nodes[item.start].options[1].effects, strict=True))
-    assert info["effects"] == expected and info["value_total"] == expected
+    assert info["value_effects"] == expected and info["value_totals"] == expected
 
 
 def test_match_option_leniency() -> None:
