@@ -147,6 +147,27 @@ def summary_table(results: list[dict[str, Any]], title: str) -> Table:
     return table
 
 
+def value_table(results: list[dict[str, Any]]) -> Table | None:
+    """Per-value totals over the episodes (mean, min, max), for envs that report value effects."""
+    from s2b_env.values import VALUE_IDS, display_name
+
+    totals = [
+        r["metrics"]["value_totals"] for r in results if r.get("metrics", {}).get("value_totals")
+    ]
+    if not totals:
+        return None
+    table = Table(title=f"value totals per episode ({len(totals)} episodes)", title_justify="left")
+    for name in ("value", "mean", "min", "max"):
+        table.add_column(name, justify="left" if name == "value" else "right")
+    for vid in VALUE_IDS:
+        xs = [float(t.get(vid, 0.0)) for t in totals]
+        if any(xs):
+            table.add_row(
+                display_name(vid), f"{sum(xs) / len(xs):+.2f}", f"{min(xs):+g}", f"{max(xs):+g}"
+            )
+    return table
+
+
 def run(args: argparse.Namespace, console: Console) -> int:
     from rich.live import Live
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -228,6 +249,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
         env.close()
     elapsed = time.perf_counter() - started
     console.print(summary_table(results, f"{env_id} · {config.agent} · {len(results)} episodes"))
+    values = value_table(results)
+    if values is not None:
+        console.print(values)
     if config.out is not None:
         summary = {"run_id": run_id, "env_id": env_id, "config": config.jsonable(),
                    "seconds": round(elapsed, 3), "episodes": results}  # fmt: skip

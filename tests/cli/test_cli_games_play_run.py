@@ -134,3 +134,19 @@ def test_console_script_without_stdin_has_no_traceback(games_dir, tmp_path) -> N
     )  # fmt: skip
     assert proc.returncode == 2
     assert "not a Z-machine story file" in proc.stdout and "Traceback" not in proc.stderr
+
+
+def test_run_on_a_value_env_reports_value_totals(console, tmp_path) -> None:
+    out_dir = tmp_path / "dilemmas"
+    code, out = run_cli(console, "run", "--env", "dilemma", "--episodes", "6", "--seed", "3",
+                        "--out", str(out_dir), "--progress", "off")  # fmt: skip
+    assert code == 0 and "value totals per episode (6 episodes)" in out
+    episodes = json.loads((out_dir / "summary.json").read_text())["episodes"]
+    trajectory = read_trajectory(out_dir / "trajectory.jsonl")
+    for summary, episode in zip(episodes, trajectory.episodes, strict=True):
+        summed: dict[str, float] = {}
+        for step in episode.steps:
+            for key, value in step["info"]["value_effects"].items():
+                summed[key] = summed.get(key, 0) + value
+        assert summary["metrics"]["value_totals"] == summed
+        assert summed == episode.steps[-1]["info"]["value_totals"]
