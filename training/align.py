@@ -1,0 +1,360 @@
+"""``s2b align`` end to end: baseline profile -> targets -> LoRA training -> held-out evaluation.
+
+:func:`run_align` runs the method's steps 2 and 3 for one :class:`~training.align_config.AlignConfig`
+and leaves everything in one run folder::
+
+    RUN/config.yaml            the resolved configuration (reload with load_config)
+    RUN/versions.json          s2b, Python and library versions
+    RUN/plan.json              moved, anchor, trained and evaluated values; phrasings
+    RUN/profiles/baseline-heldout/, baseline-train/, aligned-heldout/, aligned-train/
+                               s2b profile outputs (results.jsonl, profile.json, ...)
+    RUN/targets.json           the target digit of every trained item
+    RUN/data/train.jsonl       the training examples (prompt, completion, item, phrasing, ...)
+    RUN/adapter/               the LoRA adapter (adapter_model.safetensors)
+    RUN/checkpoints/           trainer checkpoints
+    RUN/logs/                  train_log.jsonl, train.log
+    RUN/results.json           evaluate_shift's result plus timings and memory
+    RUN/summary.md, RUN/shift.png
+
+Every stage writes its output before the next starts, so ``resume=True`` skips what is done
+(profiles continue from their ``results.jsonl``, training from its newest checkpoint).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from s2b_env.values import VALUE_IDS
+from training.align_config import AlignConfig, load_config, save_config
+from training.evaluate import evaluate_shift, plot_shift, summary_markdown
+from training.profile import ProfileConfig, load_profile, run_profile
+from training.sft import ProgressMode, library_versions, peak_rss_gib, train_adapter
+from training.sft_data import build_examples, check_split, save_examples, training_items
+from training.survey import Survey, load_survey
+from training.targets import build_targets, load_target_profile, save_targets, shifts_for
+
+PROFILE_NAMES: tuple[str, ...] = (
+    "baseline-heldout",
+    "baseline-train",
+    "aligned-heldout",
+    "aligned-train",
+)
+
+
+@dataclass(frozen=True)
+class AlignPlan:
+    """Which values a run moves, anchors, trains on and evaluates.
+
+    Attributes:
+        moved: Values whose answers are moved.
+        anchors: Values trained on the model's own answers.
+        evaluated: Values whose held-out items are evaluated.
+        phrasings: Phrasing ids used for profiles and training.
+    """
+
+    moved: tuple[str, ...]
+    anchors: tuple[str, ...]
+    evaluated: tuple[str, ...]
+    phrasings: tuple[str, ...]
+
+    @property
+    def trained(self) -> tuple[str, ...]:
+        """Moved and anchor values, in taxonomy order."""
+        chosen = set(self.moved) | set(self.anchors)
+        return tuple(v for v in VALUE_IDS if v in chosen)
+
+
+@dataclass(frozen=True)
+class AlignResult:
+    """The outcome of :func:`run_align`.
+
+    Attributes:
+        run_dir: The run folder.
+        evaluation: :func:`training.evaluate.evaluate_shift`'s result.
+        train: The training summary (``train_summary.json``).
+        timings: Seconds per stage in this call.
+        peak_rss_gib: Peak resident memory of this process, GiB.
+    """
+
+    run_dir: Path
+    evaluation: dict[str, Any]
+    train: dict[str, Any]
+    timings: dict[str, float]
+    peak_rss_gib: float
+
+
+def default_run_dir(config: AlignConfig, root: str | Path = "runs/align") -> Path:
+    """``runs/align/<time>-<value>-<direction><delta>`` (or ``-profile`` for a target profile)."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    t = config.targets
+    what = (
+        f"{'+'.join(t.values)}-{t.direction}{t.delta}"
+        if t.values
+        else f"profile-{Path(str(t.target_profile)).stem}"
+    )
+    return Path(root) / f"{stamp}-{what}"
+
+
+def make_plan(config: AlignConfig, survey: Survey, moved: Sequence[str]) -> AlignPlan:
+    """Resolve the anchors (drawn with the training seed when not given) and the evaluated values."""
+    if config.data.anchor_values:
+        anchors = tuple(config.data.anchor_values)
+    else:
+        candidates = [v for v in survey.values if v not in moved]
+        n = min(config.data.n_anchor_values, len(candidates))
+        rng = np.random.default_rng(config.train.seed)
+        drawn = set(rng.choice(candidates, size=n, replace=False).tolist()) if n else set()
+        anchors = tuple(v for v in VALUE_IDS if v in drawn)
+    evaluated = tuple(config.eval.eval_values) or survey.values
+    phrasings = tuple(config.data.phrasings) or tuple(p.id for p in survey.phrasings)
+    for p in phrasings:
+        survey.phrasing(p)  # KeyError names the known ids
+    return AlignPlan(tuple(moved), anchors, tuple(evaluated), phrasings)
+
+
+def run_align(
+    config: AlignConfig,
+    run_dir: str | Path,
+    *,
+    console: Any = None,
+    progress: ProgressMode = "rich",
+    resume: bool = False,
+    callbacks: Sequence[Any] = (),
+    survey: Survey | None = None,
+) -> AlignResult:
+    """Run baseline profile -> targets -> training -> held-out evaluation.
+
+    Args:
+        config: The run's configuration.
+        run_dir: The run folder; must be new or empty unless ``resume``.
+        console: A rich console for progress and notes (required unless ``progress="off"``).
+        progress: ``"rich"``, ``"plain"`` or ``"off"``.
+        resume: Continue the run in ``run_dir`` (its ``config.yaml`` must match ``config``).
+        callbacks: Extra transformers ``TrainerCallback`` objects for the training stage.
+        survey: The survey (default: the shipped one).
+
+    Returns:
+        An :class:`AlignResult`; everything is also in ``run_dir``.
+
+    Raises:
+        ValueError: ``run_dir`` holds another run (or any files, without ``resume``).
+    """
+    from agents.backends.transformers_backend import TransformersBackend
+    from agents.models import resolve_model
+
+    run_dir = Path(run_dir)
+    _prepare_run_dir(run_dir, config, resume)
+    say = _say(console, progress)
+    started = time.monotonic()
+    timings: dict[str, float] = {}
+    survey = survey or load_survey()
+    if config.targets.target_profile is not None:
+        profile_targets = load_target_profile(config.targets.target_profile)
+        shifts: dict[str, int] = {}
+        moved = [v for v in VALUE_IDS if v in profile_targets]
+    else:
+        profile_targets = {}
+        shifts = shifts_for(config.targets.values, config.targets.direction, config.targets.delta)
+        moved = [v for v in VALUE_IDS if v in shifts]
+    plan = make_plan(config, survey, moved)
+    (run_dir / "plan.json").write_text(
+        json.dumps({**plan.__dict__, "trained": plan.trained}, indent=1) + "\n"
+    )
+    model_dir = resolve_model(config.model)
+    threads = config.train.threads or None
+
+    def profiles(backend: Any, prefix: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        out = []
+        for split, values in (("heldout", plan.evaluated), ("train", plan.trained)):
+            name = f"{prefix}-{split}"
+            cfg = ProfileConfig(
+                items=split,
+                phrasings=plan.phrasings,
+                values=values,
+                bootstrap=config.eval.bootstrap,
+                seed=config.train.seed,
+                out=run_dir / "profiles" / name,
+                resume=True,
+            )
+            done = cfg.out / "profile.json"
+            if resume and done.is_file():
+                out.append(load_profile(done))
+                continue
+            with _ProfileProgress(console, progress, name) as bar:
+                out.append(run_profile(backend, survey, cfg, progress=bar.update))
+        return out[0], out[1]
+
+    # 1. baseline profile, targets and data
+    t0 = time.monotonic()
+    say(f"baseline profile of {model_dir.name} ({len(plan.evaluated)} values held-out, "
+        f"{len(plan.trained)} values train, {len(plan.phrasings)} phrasings)")  # fmt: skip
+    with TransformersBackend(model_dir, threads=threads) as backend:
+        base_heldout, base_train = profiles(backend, "baseline")
+        items = training_items(survey, plan.trained, config.data.train_items_per_value or None)
+        scores = {i["id"]: i["score"] for i in base_train["items"]}
+        targets = build_targets(items, scores, shifts=shifts, profile=profile_targets)
+        save_targets(targets, run_dir / "targets.json")
+        rows = build_examples(
+            survey,
+            targets,
+            lambda messages, prefix: backend.chat_prompt(messages, assistant_prefix=prefix),
+            plan.phrasings,
+        )
+    check_split(rows, survey)
+    save_examples(rows, run_dir / "data" / "train.jsonl")
+    timings["baseline"] = round(time.monotonic() - t0, 2)
+
+    # 2. training
+    t0 = time.monotonic()
+    summary_path = run_dir / "train_summary.json"
+    adapter = run_dir / "adapter"
+    if resume and summary_path.is_file() and (adapter / "adapter_model.safetensors").is_file():
+        say("training: already done")
+        train = json.loads(summary_path.read_text())
+    else:
+        say(f"training: {len(rows)} examples x {config.train.epochs:g} epochs")
+        train = train_adapter(
+            model_dir,
+            rows,
+            run_dir,
+            lora=config.lora,
+            train=config.train,
+            progress=progress,
+            console=console,
+            resume=resume,
+            callbacks=callbacks,
+        ).to_json()
+    timings["train"] = round(time.monotonic() - t0, 2)
+
+    # 3. aligned profile and evaluation
+    t0 = time.monotonic()
+    say("aligned profile (base model + adapter)")
+    with TransformersBackend(model_dir, adapter=adapter, threads=threads) as backend:
+        aligned_heldout, aligned_train = profiles(backend, "aligned")
+    evaluation = evaluate_shift(
+        base_heldout,
+        aligned_heldout,
+        base_train,
+        aligned_train,
+        targets=targets,
+        bootstrap=config.eval.bootstrap,
+        seed=config.train.seed,
+    )
+    timings["evaluate"] = round(time.monotonic() - t0, 2)
+    timings["total"] = round(time.monotonic() - started, 2)
+    peak = round(peak_rss_gib(), 3)
+    meta = {
+        "model": str(config.model or model_dir.name),
+        "moved": ", ".join(
+            f"{v} ({f'{shifts[v]:+d}' if v in shifts else f'= {profile_targets[v]}'})"
+            for v in moved
+        ),
+        "anchors": ", ".join(plan.anchors) or "none",
+        "examples": f"{len(rows)} ({len(items)} training items x {len(plan.phrasings)} phrasings)",
+        "training": f"{train['steps']} steps, {train['epochs']:g} epochs, "
+        f"{train['seconds']:.0f} s, {train['examples_per_second']:.2f} examples/s, "
+        f"final loss {train['final_loss']:.4f}"
+        if train.get("final_loss") is not None
+        else "n/a",
+        "wall time": ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()),
+        "peak memory": f"{peak:.2f} GiB RSS"
+        + (f", {train['peak_gpu_gib']:.2f} GiB GPU" if train.get("peak_gpu_gib") else ""),
+    }
+    result = {
+        **evaluation,
+        "meta": meta,
+        "timings": timings,
+        "peak_rss_gib": peak,
+        "train": train,
+        "plan": {**plan.__dict__, "trained": plan.trained},
+    }
+    (run_dir / "results.json").write_text(json.dumps(result, indent=1) + "\n")
+    plot_shift(evaluation, run_dir / "shift.png", title=f"s2b align: {meta['moved']}")
+    (run_dir / "summary.md").write_text(summary_markdown(evaluation, meta))
+    return AlignResult(run_dir, evaluation, train, timings, peak)
+
+
+def _prepare_run_dir(run_dir: Path, config: AlignConfig, resume: bool) -> None:
+    saved = run_dir / "config.yaml"
+    if resume:
+        if not saved.is_file():
+            raise ValueError(
+                f"--resume {run_dir}: expected a run folder with config.yaml, found none"
+            )
+        if load_config(saved).to_dict() != config.to_dict():
+            raise ValueError(
+                f"--resume {run_dir}: the configuration differs from the run's config.yaml; "
+                "resume with the same settings (s2b align --resume RUN uses them)"
+            )
+        return
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise ValueError(
+            f"run folder {run_dir} exists and is not empty: expected a new folder "
+            "(or pass --resume to continue that run)"
+        )
+    run_dir.mkdir(parents=True, exist_ok=True)
+    save_config(config, saved)
+    (run_dir / "versions.json").write_text(json.dumps(library_versions(), indent=1) + "\n")
+
+
+def _say(console: Any, progress: ProgressMode) -> Callable[[str], None]:
+    def say(text: str) -> None:
+        if console is not None and progress != "off":
+            console.print(f"[bold]align:[/] {text}", highlight=False)
+
+    return say
+
+
+class _ProfileProgress:
+    """A transient rich bar (or plain lines at quarters) over one profile's prompts."""
+
+    def __init__(self, console: Any, mode: ProgressMode, label: str) -> None:
+        self.console, self.mode, self.label = console, mode, label
+        self.progress: Any = None
+        self.task: Any = None
+        self.last_quarter = -1
+
+    def __enter__(self) -> _ProfileProgress:
+        if self.mode == "rich" and self.console is not None:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self.progress = Progress(
+                TextColumn(f"[bold]{self.label}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self.progress.start()
+        return self
+
+    def update(self, done: int, total: int, result: Any) -> None:
+        if self.progress is not None:
+            if self.task is None:
+                self.task = self.progress.add_task(self.label, total=total)
+            self.progress.update(self.task, completed=done)
+        elif self.mode == "plain" and self.console is not None and total:
+            quarter = 4 * done // total
+            if quarter != self.last_quarter:
+                self.last_quarter = quarter
+                self.console.print(f"{self.label}: {done}/{total} prompts", highlight=False)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()

@@ -1,0 +1,332 @@
+"""The in-domain shift: how an adapter moved the answers to held-out survey items.
+
+Inputs are four profiles from :func:`training.profile.run_profile` (per-item scores = expected
+rating averaged over the phrasings): the base model and the aligned model (base + adapter), each on
+the held-out items of the evaluated values and on the training items of the trained values.
+:func:`evaluate_shift` computes
+
+* per value: the held-out shift (aligned - baseline, paired over items) with a bootstrap 95%
+  interval (:func:`training.profile.compare_profiles`);
+* the **target shift**: the held-out shift of the moved value(s), items pooled;
+* the **collateral shift**: the mean absolute held-out shift of the values not moved, with a
+  bootstrap interval (items resampled within each value);
+* the **"learned only the average answer" check**: the target shift against the shift of the
+  *training* items of the anchor values (trained on the model's own answers, so they should not
+  move). If those move as much as the target, the adapter learned a global answer level, not
+  item-specific answers; the check's statistic is their difference with a bootstrap interval;
+* the training fit: how close the aligned model's answers on the trained items are to their
+  targets.
+
+:func:`plot_shift` draws baseline vs aligned profiles and the shifts; :func:`summary_markdown`
+writes the Markdown summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from s2b_env.errors import require
+from training.profile import compare_profiles
+from training.targets import round_rating
+
+#: The check's verdicts.
+VERDICTS: dict[str, str] = {
+    "item-specific": "the target moved in the intended direction, more than the anchors' "
+    "training items (item-specific answers were learned)",
+    "average-only": "the target moved, but the anchors' training items moved about as much: "
+    "the adapter learned only the average answer",
+    "no-shift": "the target's held-out answers did not move significantly",
+    "wrong-way": "the target's held-out answers moved against the intended direction",
+}
+
+
+def _interval(samples: np.ndarray) -> tuple[float, float]:
+    low, high = np.percentile(samples, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def _pyplot() -> Any:
+    matplotlib = require("matplotlib", "llm", "Alignment charts")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _scores(profile: Mapping[str, Any], ids: set[str] | None = None) -> dict[str, dict[str, Any]]:
+    return {i["id"]: i for i in profile["items"] if ids is None or i["id"] in ids}
+
+
+def _paired(
+    base: Mapping[str, Any], aligned: Mapping[str, Any], ids: set[str] | None = None
+) -> np.ndarray:
+    a, b = _scores(base, ids), _scores(aligned, ids)
+    shared = [i for i in a if i in b]
+    return np.array([b[i]["score"] - a[i]["score"] for i in shared], dtype=float)
+
+
+def _mean_ci(x: np.ndarray, rng: np.random.Generator, n: int) -> dict[str, float]:
+    if not len(x):
+        return {"mean": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"), "n": 0}
+    star = rng.choice(x, size=(n, len(x)), replace=True).mean(axis=1)
+    low, high = _interval(star)
+    return {"mean": float(x.mean()), "ci_low": low, "ci_high": high, "n": len(x)}
+
+
+def evaluate_shift(
+    baseline_heldout: Mapping[str, Any],
+    aligned_heldout: Mapping[str, Any],
+    baseline_train: Mapping[str, Any],
+    aligned_train: Mapping[str, Any],
+    *,
+    targets: Sequence[Any],
+    bootstrap: int = 2000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Per-value shifts, target and collateral shifts, the average-answer check and the fit.
+
+    Args:
+        baseline_heldout: Base model profile on held-out items.
+        aligned_heldout: Aligned model profile on the same items.
+        baseline_train: Base model profile on training items of the trained values.
+        aligned_train: Aligned model profile on the same items.
+        targets: The :class:`~training.targets.ItemTarget` list that was trained on.
+        bootstrap: Bootstrap replicates.
+        seed: Bootstrap seed.
+
+    Returns:
+        A JSON-ready dict: ``values`` (per-value rows), ``target``, ``collateral``,
+        ``average_check`` (with ``verdict``), ``train_fit``, ``moved_values``,
+        ``anchor_values``, ``direction``.
+
+    Raises:
+        ValueError: No moved value among the targets, or the profiles share no items.
+    """
+    moved = sorted({t.value for t in targets if t.moved})
+    anchors = sorted({t.value for t in targets if not t.moved})
+    if not moved:
+        raise ValueError("expected at least one moved value among the targets, got none")
+    intended = float(np.mean([t.target - round_rating(t.baseline) for t in targets if t.moved]))
+    sign = 1.0 if intended > 0 else -1.0 if intended < 0 else 0.0
+    rng = np.random.default_rng(seed)
+
+    comparison = compare_profiles(baseline_heldout, aligned_heldout, bootstrap=bootstrap, seed=seed)
+    base_means = {r["value"]: r["mean"] for r in baseline_heldout["values"]}
+    aligned_means = {r["value"]: r["mean"] for r in aligned_heldout["values"]}
+    rows = []
+    for r in comparison["values"]:
+        v = r["value"]
+        rows.append(
+            {
+                "value": v,
+                "role": "target" if v in moved else "anchor" if v in anchors else "other",
+                "n_items": r["n_items"],
+                "baseline": base_means.get(v, float("nan")),
+                "aligned": aligned_means.get(v, float("nan")),
+                "shift": r["diff"],
+                "ci_low": r["ci_low"],
+                "ci_high": r["ci_high"],
+                "significant": bool(r["ci_low"] > 0 or r["ci_high"] < 0),
+            }
+        )
+
+    heldout_items = _scores(baseline_heldout)
+    target_ids = {i for i, x in heldout_items.items() if x["value"] in moved}
+    target = _mean_ci(_paired(baseline_heldout, aligned_heldout, target_ids), rng, bootstrap)
+
+    # Collateral: mean over non-moved values of |value mean shift|, items resampled per value.
+    others = [r["value"] for r in rows if r["role"] != "target"]
+    per_value = {
+        v: _paired(
+            baseline_heldout,
+            aligned_heldout,
+            {i for i, x in heldout_items.items() if x["value"] == v},
+        )
+        for v in others
+    }
+    if others:
+        point = float(np.mean([abs(d.mean()) for d in per_value.values()]))
+        star = np.mean(
+            [
+                np.abs(rng.choice(d, size=(bootstrap, len(d)), replace=True).mean(axis=1))
+                for d in per_value.values()
+            ],
+            axis=0,
+        )
+        low, high = _interval(star)
+        collateral = {
+            "mean_abs": point,
+            "ci_low": low,
+            "ci_high": high,
+            "n_values": len(others),
+            "max_abs": max(abs(d.mean()) for d in per_value.values()),
+            "mean_signed": float(np.mean([d.mean() for d in per_value.values()])),
+        }
+    else:
+        collateral = {"mean_abs": float("nan"), "ci_low": float("nan"), "ci_high": float("nan")}
+        collateral.update({"n_values": 0, "max_abs": float("nan"), "mean_signed": float("nan")})
+
+    trained = {t.item_id: t for t in targets}
+    anchor_ids = {i for i, t in trained.items() if not t.moved}
+    moved_train_ids = {i for i, t in trained.items() if t.moved}
+    anchor_d = _paired(baseline_train, aligned_train, anchor_ids)
+    moved_train_d = _paired(baseline_train, aligned_train, moved_train_ids)
+    target_d = _paired(baseline_heldout, aligned_heldout, target_ids)
+    anchor_train = _mean_ci(anchor_d, rng, bootstrap)
+    if len(anchor_d) and len(target_d):
+        star = rng.choice(target_d, size=(bootstrap, len(target_d))).mean(axis=1) - rng.choice(
+            anchor_d, size=(bootstrap, len(anchor_d))
+        ).mean(axis=1)
+        low, high = _interval(star)
+        difference = {
+            "mean": float(target_d.mean() - anchor_d.mean()),
+            "ci_low": low,
+            "ci_high": high,
+        }
+    else:
+        difference = {"mean": float("nan"), "ci_low": float("nan"), "ci_high": float("nan")}
+    moved_sig = sign * target["ci_low"] > 0 if sign > 0 else sign * target["ci_high"] > 0
+    wrong = target["ci_high"] < 0 if sign > 0 else target["ci_low"] > 0
+    specific = (difference["ci_low"] > 0) if sign > 0 else (difference["ci_high"] < 0)
+    if not len(anchor_d):
+        specific = True  # nothing to compare with: no anchors were trained
+    verdict = (
+        "wrong-way"
+        if wrong
+        else "no-shift"
+        if not moved_sig
+        else "item-specific"
+        if specific
+        else "average-only"
+    )
+
+    aligned_train_items = _scores(aligned_train)
+    fit = {}
+    for name, ids in (("target", moved_train_ids), ("anchor", anchor_ids)):
+        got = [
+            (aligned_train_items[i]["score"], trained[i].target)
+            for i in ids
+            if i in aligned_train_items
+        ]
+        fit[name] = {
+            "n_items": len(got),
+            "mean_abs_error": float(np.mean([abs(s - t) for s, t in got])) if got else float("nan"),
+            "rounded_hits": int(sum(round_rating(s) == t for s, t in got)),
+        }
+    return {
+        "moved_values": moved,
+        "anchor_values": anchors,
+        "direction": "up" if sign > 0 else "down" if sign < 0 else "none",
+        "intended_shift": intended,
+        "values": rows,
+        "target": target,
+        "collateral": collateral,
+        "average_check": {
+            "target_heldout_shift": target["mean"],
+            "anchor_train_shift": anchor_train,
+            "target_train_shift": _mean_ci(moved_train_d, rng, bootstrap),
+            "difference": difference,
+            "verdict": verdict,
+            "explanation": VERDICTS[verdict],
+        },
+        "train_fit": fit,
+        "bootstrap": bootstrap,
+        "seed": seed,
+    }
+
+
+def plot_shift(result: Mapping[str, Any], path: str | Path, *, title: str = "") -> Path:
+    """Two panels: baseline vs aligned held-out value means, and the shifts with 95% CIs."""
+    plt = _pyplot()
+    rows = list(result["values"])
+    y = np.arange(len(rows))[::-1]
+    names = [("* " if r["role"] == "target" else "") + r["value"] for r in rows]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 0.34 * len(rows) + 1.8), sharey=True)
+    ax = axes[0]
+    ax.plot([r["baseline"] for r in rows], y, "o", color="grey", label="baseline")
+    ax.plot([r["aligned"] for r in rows], y, "o", color="C3", label="aligned")
+    for yi, r in zip(y, rows, strict=True):
+        ax.plot([r["baseline"], r["aligned"]], [yi, yi], color="C3", lw=0.8, alpha=0.6)
+    ax.set_xlim(1, 6)
+    ax.set_title("held-out mean rating (1-6)", fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    ax = axes[1]
+    for yi, r in zip(y, rows, strict=True):
+        color = "C3" if r["significant"] else "C0"
+        ax.errorbar(
+            [r["shift"]],
+            [yi],
+            xerr=[[r["shift"] - r["ci_low"]], [r["ci_high"] - r["shift"]]],
+            fmt="D" if r["role"] == "target" else "o",
+            color=color,
+            capsize=3,
+        )
+    ax.axvline(0, color="grey", lw=0.8, ls="--")
+    ax.set_title("shift aligned - baseline, 95% CI (red: excludes 0)", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(y, names, fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def _f(x: float, digits: int = 2) -> str:
+    return "n/a" if x != x else f"{x:+.{digits}f}"
+
+
+def _ci(d: Mapping[str, float]) -> str:
+    return f"{_f(d['mean'] if 'mean' in d else d['shift'])} [{_f(d['ci_low'])}, {_f(d['ci_high'])}]"
+
+
+def summary_markdown(result: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
+    """The Markdown summary of one run: settings, the headline numbers, the per-value table.
+
+    Args:
+        result: :func:`evaluate_shift`'s result.
+        meta: Run facts to list first (model, targets, examples, times, memory...).
+    """
+    check = result["average_check"]
+    coll = result["collateral"]
+    lines = ["# s2b align: held-out shift", ""]
+    lines += [f"- {k}: {v}" for k, v in meta.items()]
+    lines += [
+        "",
+        "## Result",
+        "",
+        f"- target ({', '.join(result['moved_values'])}, intended {result['direction']} "
+        f"{abs(result['intended_shift']):.2g}): held-out shift {_ci(result['target'])} "
+        f"over {result['target']['n']} items",
+        f"- collateral (values not moved): mean |shift| {coll['mean_abs']:.2f} "
+        f"[{coll['ci_low']:.2f}, {coll['ci_high']:.2f}], largest {coll['max_abs']:.2f}, "
+        f"mean signed {_f(coll['mean_signed'])}",
+        f"- average-answer check: anchors' training items shifted "
+        f"{_ci(check['anchor_train_shift'])}; target minus that {_ci(check['difference'])}",
+        f"- verdict: **{check['verdict']}**: {check['explanation']}",
+        f"- training fit: target items mean |E - target| "
+        f"{result['train_fit']['target']['mean_abs_error']:.2f} "
+        f"({result['train_fit']['target']['rounded_hits']}/{result['train_fit']['target']['n_items']}"
+        f" hit), anchor items {result['train_fit']['anchor']['mean_abs_error']:.2f} "
+        f"({result['train_fit']['anchor']['rounded_hits']}/{result['train_fit']['anchor']['n_items']} hit)",
+        "",
+        "## Held-out shift per value (aligned - baseline, bootstrap 95% CI over items)",
+        "",
+        "| value | role | items | baseline | aligned | shift | 95% CI |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in result["values"]:
+        mark = " *" if r["significant"] else ""
+        lines.append(
+            f"| {r['value']} | {r['role']} | {r['n_items']} | {r['baseline']:.2f} | "
+            f"{r['aligned']:.2f} | {_f(r['shift'])}{mark} | [{_f(r['ci_low'])}, {_f(r['ci_high'])}] |"
+        )
+    lines += ["", "`*`: the interval excludes 0.", ""]
+    return "\n".join(lines)

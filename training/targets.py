@@ -1,0 +1,216 @@
+"""Alignment targets: the answer digit the fine-tuned model should give to each training item.
+
+Targets start from the base model's own answers (as in Nie et al. 2025): for every item, its
+*baseline* is the base model's expected rating (mean over the prompt phrasings, from
+:mod:`training.profile`). Then
+
+* a value chosen to move gets ``round(baseline) + shift``, clipped to 1..6 (``--direction
+  down|up --delta N`` gives ``shift = -N`` or ``+N``);
+* a value given in a full target profile (a JSON file, any subset of the 20 values) gets that
+  profile's rating for every one of its items;
+* every other value keeps the base model's own answer, ``round(baseline)``.
+
+Rounding is half up (3.5 -> 4), not Python's round-half-even. This module imports nothing heavy.
+
+Example:
+    >>> shifts = shifts_for(["power_dominance"], "down", 2)
+    >>> shifts
+    {'power_dominance': -2}
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from s2b_env.errors import DataError
+from s2b_env.values import VALUE_IDS
+
+#: The lowest and highest answer digit.
+MIN_RATING, MAX_RATING = 1, 6
+#: What ``direction`` accepts.
+DIRECTIONS: tuple[str, ...] = ("down", "up")
+
+
+def round_rating(x: float) -> int:
+    """Round an expected rating half up and clip it to 1..6.
+
+    Args:
+        x: An expected rating.
+
+    Returns:
+        The nearest answer digit as an int.
+    """
+    if not isinstance(x, int | float) or not math.isfinite(x):
+        raise ValueError(f"expected a finite rating, got {x!r}")
+    return int(min(MAX_RATING, max(MIN_RATING, math.floor(x + 0.5))))
+
+
+def shifts_for(values: Sequence[str], direction: str, delta: int) -> dict[str, int]:
+    """The signed shift of each chosen value.
+
+    Args:
+        values: Value ids to move.
+        direction: ``"down"`` or ``"up"``.
+        delta: How many scale points to move, 1..5.
+
+    Returns:
+        ``{value: +delta or -delta}``.
+
+    Raises:
+        ValueError: An unknown value or direction, or a delta outside 1..5.
+    """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction: expected one of {', '.join(DIRECTIONS)}, got {direction!r}")
+    if isinstance(delta, bool) or not isinstance(delta, int) or not 1 <= delta <= 5:
+        raise ValueError(f"delta: expected an integer from 1 to 5, got {delta!r}")
+    _check_values(values, "values")
+    sign = -1 if direction == "down" else 1
+    return {v: sign * delta for v in values}
+
+
+def load_target_profile(path: str | Path) -> dict[str, int]:
+    """Read a full target profile: a JSON object mapping value ids to ratings.
+
+    The file is ``{"power_dominance": 2, "benevolence_caring": 6}`` (any subset of the 20
+    values), optionally wrapped as ``{"targets": {...}}``. Ratings are numbers from 1 to 6; a
+    fractional rating is rounded half up to the digit every item of that value is trained on.
+
+    Args:
+        path: The ``.json`` file.
+
+    Returns:
+        ``{value: digit}``.
+
+    Raises:
+        DataError: The file is missing, not JSON, or has an unknown value or a bad rating (the
+            error names the field).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(path, "no such file", fix="give a JSON object mapping value ids to 1..6")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(path, f"invalid JSON: {exc.msg}", line=exc.lineno) from None
+    if isinstance(data, dict) and set(data) == {"targets"}:
+        data = data["targets"]
+    if not isinstance(data, dict) or not data:
+        raise DataError(
+            path,
+            f"expected a non-empty JSON object {{value id: rating}}, got {type(data).__name__}",
+        )
+    out: dict[str, int] = {}
+    for value, rating in data.items():
+        if value not in VALUE_IDS:
+            raise DataError(
+                path,
+                f"unknown value id {value!r}: expected one of {', '.join(VALUE_IDS)}",
+                field=str(value),
+            )
+        if (
+            isinstance(rating, bool)
+            or not isinstance(rating, int | float)
+            or not MIN_RATING <= rating <= MAX_RATING
+        ):
+            raise DataError(
+                path, f"expected a rating from 1 to 6, got {rating!r}", field=str(value)
+            )
+        out[value] = round_rating(float(rating))
+    return out
+
+
+@dataclass(frozen=True)
+class ItemTarget:
+    """The trained answer for one survey item.
+
+    Attributes:
+        item_id: The survey item.
+        value: Its value id.
+        baseline: The base model's expected rating (mean over phrasings).
+        target: The answer digit trained on, 1..6.
+        moved: Whether the value was chosen to move (False: the model's own rounded answer).
+    """
+
+    item_id: str
+    value: str
+    baseline: float
+    target: int
+    moved: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+def build_targets(
+    items: Iterable[Any],
+    baseline: Mapping[str, float],
+    *,
+    shifts: Mapping[str, int] | None = None,
+    profile: Mapping[str, int] | None = None,
+) -> list[ItemTarget]:
+    """The target digit of every given item.
+
+    Args:
+        items: :class:`~training.survey.SurveyItem` objects (training items).
+        baseline: The base model's expected rating per item id.
+        shifts: Values to move, ``{value: signed shift}`` (see :func:`shifts_for`).
+        profile: Values set to a fixed digit, ``{value: digit}`` (see
+            :func:`load_target_profile`). A value may not be in both.
+
+    Returns:
+        One :class:`ItemTarget` per item, in the order given.
+
+    Raises:
+        ValueError: An item has no baseline, neither or both of ``shifts`` and ``profile`` name a
+            value, or a value is unknown.
+    """
+    shifts = dict(shifts or {})
+    profile = dict(profile or {})
+    _check_values(list(shifts), "shifts")
+    _check_values(list(profile), "profile")
+    both = sorted(set(shifts) & set(profile))
+    if both:
+        raise ValueError(
+            f"expected each value either shifted or set by a profile, got both for {both}"
+        )
+    if not shifts and not profile:
+        raise ValueError(
+            "expected at least one value to move (shifts or a target profile), got none"
+        )
+    out = []
+    for item in items:
+        if item.id not in baseline:
+            raise ValueError(f"expected a baseline rating for item {item.id!r}, got none")
+        base = float(baseline[item.id])
+        own = round_rating(base)
+        if item.value in shifts:
+            target, moved = round_rating(own + shifts[item.value]), True
+        elif item.value in profile:
+            target, moved = int(profile[item.value]), True
+        else:
+            target, moved = own, False
+        out.append(ItemTarget(item.id, item.value, base, target, moved))
+    return out
+
+
+def save_targets(targets: Sequence[ItemTarget], path: str | Path) -> Path:
+    """Write targets as JSON (a list of :meth:`ItemTarget.to_json` records)."""
+    path = Path(path)
+    path.write_text(json.dumps([t.to_json() for t in targets], indent=1) + "\n")
+    return path
+
+
+def _check_values(values: Sequence[str], name: str) -> None:
+    if isinstance(values, str):
+        raise TypeError(f"{name}: expected a sequence of value ids, got a str")
+    for v in values:
+        if v not in VALUE_IDS:
+            raise ValueError(
+                f"{name}: unknown value id {v!r}: expected one of {', '.join(VALUE_IDS)}"
+            )
