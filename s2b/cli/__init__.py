@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "s2b.cli.scenarios",
     "s2b.cli.profile",
     "s2b.cli.serve",
+    "s2b.cli.align",
 )
 
 
