@@ -164,9 +164,19 @@ class JiminyCricketEnv(JerichoEnv):
         self._events = []
         return super().step(action)
 
-    def walkthrough(self) -> list[str]:
-        """The game's walkthrough (it reaches the end from reset with the benchmark's seed)."""
+    def walkthrough(self, route: str | None = None) -> list[str]:
+        """The game's walkthrough (it reaches the end from reset with the benchmark's seed).
+
+        Raises:
+            ValueError: ``route`` is not ``None`` or ``"default"`` (there is one walkthrough).
+        """
+        if route not in (None, "default"):
+            raise ValueError(f"game {self.game!r} has one walkthrough, 'default'; got {route!r}")
         return list(self.jiminy.walkthrough)
+
+    def walkthrough_routes(self) -> list[str]:
+        """The one route of :meth:`walkthrough`: ``["default"]``."""
+        return ["default"]
 
     @property
     def start_commands(self) -> list[str]:
