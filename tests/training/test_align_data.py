@@ -1,0 +1,209 @@
+"""Alignment targets, the train/held-out split of the fine-tuning data, and the align config.
+
+These run on the shipped survey and the default model's real chat template (no training)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from s2b_env.errors import DataError
+from s2b_env.values import VALUE_IDS
+from training.align_config import (
+    ALL_PROJECTIONS,
+    AlignConfig,
+    DataConfig,
+    TargetConfig,
+    TrainConfig,
+    build_config,
+    load_config,
+    save_config,
+)
+from training.sft_data import (
+    build_examples,
+    check_split,
+    load_examples,
+    save_examples,
+    training_items,
+)
+from training.survey import load_survey, normalize_text
+from training.targets import (
+    ItemTarget,
+    build_targets,
+    load_target_profile,
+    round_rating,
+    shifts_for,
+)
+
+
+@pytest.fixture(scope="module")
+def survey():
+    return load_survey()
+
+
+@pytest.fixture(scope="module")
+def render(default_model_dir):
+    from transformers import AutoTokenizer
+
+    from training.sft_data import chat_renderer
+
+    return chat_renderer(AutoTokenizer.from_pretrained(default_model_dir))
+
+
+# -- targets -----------------------------------------------------------------------------------
+
+
+def test_round_rating_is_half_up_and_clipped() -> None:
+    assert [round_rating(x) for x in (1.0, 2.5, 3.49, 3.5, 4.5, 0.2, 6.7)] == [1, 3, 3, 4, 5, 1, 6]
+    with pytest.raises(ValueError, match="finite"):
+        round_rating(float("nan"))
+
+
+def test_targets_move_chosen_values_and_keep_the_models_own_answers(survey) -> None:
+    items = training_items(survey, ["power_dominance", "hedonism", "humility"], 4)
+    baseline = {item.id: 1.2 + 0.9 * k for k, item in enumerate(items)}  # 1.2 .. 11.1 (clipped)
+    targets = build_targets(items, baseline, shifts=shifts_for(["power_dominance"], "down", 2))
+    assert [t.item_id for t in targets] == [i.id for i in items]
+    for t in targets:
+        own = min(6, max(1, int(baseline[t.item_id] + 0.5)))
+        if t.value == "power_dominance":
+            assert t.moved and t.target == max(1, own - 2)
+        else:
+            assert not t.moved and t.target == own
+    # power_dominance's first item has baseline 1.2 -> own answer 1 -> clipped at 1, not -1
+    assert targets[0].target == 1
+    up = build_targets(items, baseline, shifts=shifts_for(["humility"], "up", 3))
+    assert [t.target for t in up if t.value == "humility"] == [6, 6, 6, 6]
+
+
+def test_target_profile_json(tmp_path: Path, survey) -> None:
+    path = tmp_path / "profile.json"
+    path.write_text(json.dumps({"targets": {"tradition": 5.5, "stimulation": 2}}))
+    profile = load_target_profile(path)
+    assert profile == {"tradition": 6, "stimulation": 2}
+    items = training_items(survey, ["tradition", "stimulation", "hedonism"], 2)
+    targets = build_targets(items, {i.id: 3.6 for i in items}, profile=profile)
+    assert {(t.value, t.target, t.moved) for t in targets} == {
+        ("tradition", 6, True),
+        ("stimulation", 2, True),
+        ("hedonism", 4, False),
+    }
+    for bad, field in (({"tradtion": 3}, "tradtion"), ({"hedonism": 7}, "hedonism")):
+        path.write_text(json.dumps(bad))
+        with pytest.raises(DataError) as err:
+            load_target_profile(path)
+        assert err.value.field == field and str(path) in str(err.value)
+    path.write_text("{not json")
+    with pytest.raises(DataError, match="invalid JSON"):
+        load_target_profile(path)
+
+
+def test_bad_target_requests_are_refused(survey) -> None:
+    with pytest.raises(ValueError, match="direction"):
+        shifts_for(["hedonism"], "sideways", 2)
+    with pytest.raises(ValueError, match="delta"):
+        shifts_for(["hedonism"], "up", 0)
+    with pytest.raises(ValueError, match="unknown value"):
+        shifts_for(["hedonsim"], "up", 1)
+    items = training_items(survey, ["hedonism"], 1)
+    with pytest.raises(ValueError, match="baseline"):
+        build_targets(items, {}, shifts={"hedonism": 1})
+    with pytest.raises(ValueError, match="at least one value"):
+        build_targets(items, {items[0].id: 3.0})
+
+
+# -- the split ---------------------------------------------------------------------------------
+
+
+def test_no_heldout_item_or_text_reaches_the_training_data(survey, render, tmp_path) -> None:
+    """Every value, every training item, every phrasing: no held-out id or statement appears."""
+    items = training_items(survey, VALUE_IDS)
+    assert len(items) == len(survey.select("train"))
+    targets = build_targets(
+        items, {i.id: 3.5 for i in items}, shifts=shifts_for(["power_dominance"], "down", 2)
+    )
+    rows = build_examples(survey, targets, render)
+    assert len(rows) == len(items) * len(survey.phrasings)
+    assert check_split(rows, survey) == len(rows)
+    heldout = survey.select("heldout")
+    assert len(heldout) == 120
+    path = save_examples(rows, tmp_path / "train.jsonl")
+    text = normalize_text(path.read_text())
+    for item in heldout:
+        assert item.id not in path.read_text()
+        assert normalize_text(item.text) not in text, item.id
+    for row in load_examples(path):
+        assert survey.item(row["item_id"]).split == "train"
+        assert normalize_text(survey.item(row["item_id"]).text) in normalize_text(row["prompt"])
+        # the prompt is the chat template + the assistant prefix; the completion one digit
+        assert row["prompt"].endswith("<|im_start|>assistant\n" + row["assistant_prefix"])
+        assert row["completion"] in {"1", "2", "3", "4", "5", "6"}
+        assert row["completion"] == str(row["target"])
+
+
+def test_split_violations_are_caught(survey, render) -> None:
+    heldout = survey.select("heldout", ["hedonism"])[0]
+    with pytest.raises(ValueError, match="held-out items are never trained on"):
+        build_examples(survey, [ItemTarget(heldout.id, "hedonism", 3.0, 5, True)], render)
+    train_item = survey.select("train", ["hedonism"])[0]
+    rows = build_examples(survey, [ItemTarget(train_item.id, "hedonism", 3.0, 5, True)], render)
+    assert check_split(rows, survey) == len(rows)
+    leaked = dict(rows[0], prompt=rows[0]["prompt"] + " " + heldout.text.upper() + "!")
+    with pytest.raises(ValueError, match=heldout.id):
+        check_split([*rows, leaked], survey)
+    relabelled = dict(rows[0], item_id=heldout.id)
+    with pytest.raises(ValueError, match="held-out item"):
+        check_split([relabelled], survey)
+
+
+# -- configuration -----------------------------------------------------------------------------
+
+
+def test_presets_and_precedence(tmp_path: Path) -> None:
+    cpu = build_config(overrides={"values": ("power_dominance",)})
+    assert cpu.preset == "cpu"
+    assert cpu.lora.lora_r == 16 and cpu.lora.lora_alpha == 32 and cpu.lora.lora_dropout == 0.05
+    assert cpu.lora.lora_target_modules == ALL_PROJECTIONS and len(ALL_PROJECTIONS) == 7
+    assert (cpu.train.learning_rate, cpu.train.lr_scheduler) == (1.5e-3, "cosine")
+    assert (cpu.train.batch_size, cpu.train.epochs, cpu.train.threads) == (8, 12.0, 1)
+    gpu = build_config(preset="gpu", overrides={"values": ("hedonism",)})
+    assert gpu.train.dtype == "bfloat16" and gpu.train.device == "cuda"
+    assert gpu.data.n_anchor_values == 19 and gpu.data.train_items_per_value == 0
+
+    yaml_path = tmp_path / "run.yaml"
+    yaml_path.write_text(
+        "preset: smoke\ntargets: {values: [hedonism], direction: up, delta: 1}\n"
+        "train: {epochs: 3, learning_rate: 0.001}\n"
+    )
+    config = load_config(yaml_path, overrides={"epochs": 5.0})
+    assert config.preset == "smoke" and config.targets.values == ("hedonism",)
+    assert config.targets.direction == "up" and config.targets.delta == 1
+    assert config.train.epochs == 5.0  # the command line wins over the YAML ...
+    assert config.train.learning_rate == 0.001  # ... the YAML over the preset ...
+    assert config.data.train_items_per_value == 2  # ... the preset over the defaults
+
+    saved = save_config(config, tmp_path / "config.yaml")
+    assert load_config(saved).to_dict() == config.to_dict()
+
+
+def test_bad_configs_name_the_problem(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="neither"):
+        AlignConfig()
+    with pytest.raises(ValueError, match="either --value or --target-profile"):
+        TargetConfig(values=("hedonism",), target_profile=Path("x.json"))
+    with pytest.raises(ValueError, match="learning_rate"):
+        TrainConfig(learning_rate=0)
+    with pytest.raises(ValueError, match="n_anchor_values"):
+        DataConfig(n_anchor_values=20)
+    with pytest.raises(ValueError, match="anchor_values"):
+        build_config(overrides={"values": ("hedonism",), "anchor_values": ("hedonism",)})
+    path = tmp_path / "bad.yaml"
+    path.write_text("train: {epochs: 2, learning_rat: 0.1}\n")
+    with pytest.raises(DataError) as err:
+        load_config(path)
+    assert err.value.field == "train.learning_rat" and "learning_rate" in str(err.value)
+    path.write_text("targets: {values: [hedonism]}\ntrain: {batch_size: -1}\n")
+    with pytest.raises(DataError, match="batch_size"):
+        load_config(path)
