@@ -69,10 +69,44 @@ def make_env(name: str, games_dir: Path | None, env_args: dict[str, Any], **kwar
     return make(name, games_dir=games_dir, **env_args, **kwargs)
 
 
+def add_model_args(parser: argparse.ArgumentParser) -> None:
+    """Add the model options an LLM agent uses (``--backend --model --adapter --base-url`` ...)."""
+    from agents.backends.base import BackendConfig
+    from agents.llm_agent import LLMAgentConfig
+    from s2b.cli._args import add_dataclass_args
+
+    add_dataclass_args(parser.add_argument_group("model (with --agent llm)"), BackendConfig)
+    add_dataclass_args(
+        parser.add_argument_group("LLM agent (with --agent llm)"),
+        LLMAgentConfig,
+        exclude=("system",),
+    )
+
+
+def model_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The model options of ``args`` as a JSON-able dict (for run ids and trajectory headers)."""
+    from dataclasses import asdict
+
+    from agents.backends.base import BackendConfig
+    from agents.llm_agent import LLMAgentConfig
+    from s2b.cli._args import dataclass_from_args
+
+    return {
+        "backend": asdict(dataclass_from_args(BackendConfig, args)),
+        "agent": asdict(dataclass_from_args(LLMAgentConfig, args)),
+    }
+
+
 def make_agent(
-    name: str, env: Any, *, seed: int | None, walkthrough: Path | None, route: str | None
+    name: str,
+    env: Any,
+    *,
+    seed: int | None,
+    walkthrough: Path | None,
+    route: str | None,
+    args: argparse.Namespace | None = None,
 ):
-    """Build a baseline agent by name: ``random``, ``walkthrough`` or ``human``.
+    """Build an agent by name: ``random``, ``walkthrough``, ``human`` or ``llm``.
 
     Raises:
         ValueError: Unknown agent name, or a walkthrough agent for a game without one.
@@ -87,4 +121,13 @@ def make_agent(
         return WalkthroughAgent.from_env(env, route=route)
     if name == "human":
         return HumanAgent()
-    raise ValueError(f"unknown agent {name!r}; expected one of: random, walkthrough, human")
+    if name == "llm":
+        if args is None:
+            raise ValueError("the llm agent needs the model options (--backend, --model, ...)")
+        from agents.backends.base import BackendConfig, make_backend
+        from agents.llm_agent import LLMAgent, LLMAgentConfig
+        from s2b.cli._args import dataclass_from_args
+
+        backend = make_backend(dataclass_from_args(BackendConfig, args))
+        return LLMAgent(backend, dataclass_from_args(LLMAgentConfig, args), seed=seed)
+    raise ValueError(f"unknown agent {name!r}; expected one of: random, walkthrough, human, llm")

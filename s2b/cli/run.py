@@ -15,9 +15,16 @@ from rich.console import Console
 from rich.table import Table
 
 from s2b.cli._args import add_dataclass_args, dataclass_from_args
-from s2b.cli._common import PROGRESS_MODES, make_agent, make_env, parse_env_args
+from s2b.cli._common import (
+    PROGRESS_MODES,
+    add_model_args,
+    make_agent,
+    make_env,
+    model_settings,
+    parse_env_args,
+)
 
-AGENTS = ("random", "walkthrough")
+AGENTS = ("random", "walkthrough", "llm")
 
 
 @dataclass
@@ -25,7 +32,10 @@ class RunConfig:
     """What ``s2b run`` does; every field is a command-line option."""
 
     env: str = field(metadata={"help": "environment id or short name, e.g. s2b/jericho-zork1-v0"})
-    agent: str = field(default="random", metadata={"help": "agent: random or walkthrough"})
+    agent: str = field(
+        default="random",
+        metadata={"help": "agent: random, walkthrough, or llm (a model; see the model options)"},
+    )
     episodes: int = field(default=1, metadata={"help": "number of episodes"})
     seed: int = field(default=0, metadata={"help": "seed of episode 0; episode i uses seed + i"})
     out: Path | None = field(
@@ -71,13 +81,11 @@ class RunConfig:
         if self.walkthrough is not None and self.agent != "walkthrough":
             raise ValueError("--walkthrough is only for --agent walkthrough")
 
-    def run_id(self) -> str:
+    def run_id(self, extra: dict[str, Any] | None = None) -> str:
         """A stable id of what determines the episodes (not of the output or display options)."""
-        key = {
-            k: v
-            for k, v in self.jsonable().items()
-            if k not in {"out", "progress", "resume", "episodes"}
-        }
+        ignored = {"out", "progress", "resume", "episodes"}
+        key = {k: v for k, v in self.jsonable().items() if k not in ignored}
+        key["extra"] = extra or {}
         digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
         return f"run-{digest}"
 
@@ -93,6 +101,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "format v1) go to OUT/trajectory.jsonl, flushed every step; --resume continues a run.",
     )
     add_dataclass_args(parser, RunConfig)
+    add_model_args(parser)
     parser.set_defaults(handler=run)
 
 
@@ -178,7 +187,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     config = dataclass_from_args(RunConfig, args)
     env = make_env(config.env, config.games_dir, parse_env_args(list(config.env_arg)))
     env_id = env.spec.id if env.spec else config.env
-    run_id = config.run_id()
+    model = model_settings(args) if config.agent == "llm" else None
+    run_id = config.run_id(model)
     writer = None
     done: dict[int, dict[str, Any]] = {}
     if config.out is not None:
@@ -199,11 +209,13 @@ def run(args: argparse.Namespace, console: Console) -> int:
                 "game": getattr(base, "game", None),
                 "game_checksum": getattr(base, "checksum", None),
                 "config": config.jsonable(),
+                "model": model,
             },
         )
     agent = make_agent(
-        config.agent, env, seed=config.seed, walkthrough=config.walkthrough, route=config.route
-    )
+        config.agent, env, seed=config.seed, walkthrough=config.walkthrough, route=config.route,
+        args=args,
+    )  # fmt: skip
     results: list[dict[str, Any]] = []
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),

@@ -1,0 +1,106 @@
+"""LLMAgent with the real default model (SmolLM2-135M-Instruct) on real envs."""
+
+from __future__ import annotations
+
+import math
+
+import gymnasium as gym
+import pytest
+
+import s2b_env  # noqa: F401
+from agents.llm_agent import LLMAgent, LLMAgentConfig
+from agents.runner import run_episode
+
+pytest.importorskip("transformers", reason="needs s2b[llm]")
+
+
+def test_dilemma_choices_come_from_the_option_number_distribution(tf_backend) -> None:
+    env = gym.make("s2b/dilemma-v0")
+    agent = LLMAgent(tf_backend)
+    observation, info = env.reset(seed=2)
+    options = info["options"]
+    action = agent.act(observation, info)
+    choice = agent.last_choice
+    assert choice.method == "option-token" and action in options
+    assert choice.candidates == tuple(options)
+    assert math.isclose(sum(choice.probs), 1.0, rel_tol=1e-6)
+    assert action == options[max(range(len(options)), key=choice.probs.__getitem__)]
+    # The env accepts the label as an action and moves on.
+    _, _, _, _, info = env.step(action)
+    assert info["error"] is None and info["chosen"] == action
+
+
+def test_episodes_are_reproducible_and_end_at_a_leaf(tf_backend) -> None:
+    env = gym.make("s2b/dilemma-v0")
+    first = run_episode(env, LLMAgent(tf_backend), seed=5)
+    second = run_episode(env, LLMAgent(tf_backend), seed=5)
+    assert first == second and first.terminated
+    assert "value_totals" in first.metrics
+
+
+def test_sampling_with_a_temperature_is_seeded(tf_backend) -> None:
+    env = gym.make("s2b/dilemma-v0")
+    observation, info = env.reset(seed=1)
+    sampling = LLMAgentConfig(temperature=2.0, history=0)
+    agents = [LLMAgent(tf_backend, sampling, seed=s) for s in (0, 0, 1)]
+    picks = [[agent.act(observation, info) for _ in range(2)] for agent in agents]
+    assert picks[0] == picks[1]
+    assert all(p in info["options"] for pick in picks for p in pick)
+    greedy = LLMAgent(tf_backend, LLMAgentConfig(history=0))
+    greedy.act(observation, info)
+    assert agents[2].last_choice.probs == pytest.approx(greedy.last_choice.probs, abs=1e-5)
+
+
+def test_candidate_actions_are_scored_with_a_shared_prompt(tf_backend, games_dir) -> None:
+    env = gym.make("s2b/jericho-zork1-v0", games_dir=games_dir)
+    observation, info = env.reset(seed=0)
+    candidates = ["open mailbox", "north", "south", "take mailbox", "west"]
+    agent = LLMAgent(tf_backend, LLMAgentConfig(history=0))
+    action = agent.act(observation, {**info, "valid_actions": candidates})
+    choice = agent.last_choice
+    assert choice.method == "continuation" and action in candidates
+    # The probabilities are the softmax of the mean token log-probabilities of each candidate.
+    prompt = tf_backend.chat_prompt(
+        agent._messages(observation, "What do you do? Reply with one short command."),
+    )
+    scores = [s.mean_logprob for s in tf_backend.score_continuations(prompt, candidates)]
+    peak = max(scores)
+    expected = [math.exp(s - peak) / sum(math.exp(x - peak) for x in scores) for s in scores]
+    assert choice.probs == pytest.approx(expected, abs=1e-6)
+
+
+def test_free_generation_when_nothing_is_offered(tf_backend) -> None:
+    env = gym.make("s2b/s2b-lastferry-v0")
+    observation, info = env.reset(seed=0)
+    agent = LLMAgent(tf_backend)
+    action = agent.act(observation, info)
+    assert agent.last_choice.method == "generation"
+    assert action and "\n" not in action and len(action) < 120
+    _, _, _, _, info = env.step(action)
+    assert isinstance(info["score"], int)
+
+
+def test_config_is_validated() -> None:
+    with pytest.raises(ValueError, match="temperature"):
+        LLMAgentConfig(temperature=-1)
+    with pytest.raises(ValueError, match="history"):
+        LLMAgentConfig(history=-2)
+
+
+def test_s2b_run_with_the_llm_agent_records_the_model(tmp_path) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from s2b.cli import main
+    from s2b_env.trajectory import read_trajectory
+
+    console = Console(file=StringIO(), width=80)
+    out = tmp_path / "llm"
+    code = main(["run", "--env", "dilemma", "--agent", "llm", "--episodes", "1", "--seed", "4",
+                 "--out", str(out), "--progress", "off", "--history", "0"], console=console)  # fmt: skip
+    assert code == 0, console.file.getvalue()
+    header = read_trajectory(out / "trajectory.jsonl").header
+    assert header["model"]["backend"]["backend"] == "transformers"
+    assert header["model"]["agent"]["history"] == 0
+    assert "value totals" in console.file.getvalue()
