@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from agents.base import Agent, AgentFinished
 from agents.human import HumanAgent
+from agents.llm_agent import LLMAgent, LLMAgentConfig
 from agents.random_agent import RandomAgent
 from agents.walkthrough import WalkthroughAgent, read_walkthrough
 
@@ -12,6 +13,8 @@ __all__ = [
     "Agent",
     "AgentFinished",
     "HumanAgent",
+    "LLMAgent",
+    "LLMAgentConfig",
     "RandomAgent",
     "WalkthroughAgent",
     "read_walkthrough",
