@@ -121,10 +121,13 @@ def make_progress_callback(mode: ProgressMode, console: Any) -> Any | None:
             self.task: Any = None
             self.started = time.monotonic()
             self.start_step = 0
+            #: The checkpoint's step when resuming (the trainer loads its state only after
+            #: on_train_begin), set by train_adapter.
+            self.resume_step = 0
 
         def on_train_begin(self, args, state, control, **kwargs):
             self.started = time.monotonic()
-            self.start_step = state.global_step
+            self.start_step = max(state.global_step, self.resume_step)
             if mode == "rich":
                 from rich.live import Live
                 from rich.progress import (
@@ -148,14 +151,14 @@ def make_progress_callback(mode: ProgressMode, console: Any) -> Any | None:
                     console=console,
                 )
                 self.task = self.progress.add_task(
-                    "train", total=state.max_steps, completed=state.global_step, loss="-", lr="-"
+                    "train", total=state.max_steps, completed=self.start_step, loss="-", lr="-"
                 )
                 self.live = Live(self.progress, console=console, refresh_per_second=4)
                 self.live.start()
             else:
                 console.print(
                     f"training: {state.max_steps} steps"
-                    + (f", resuming at step {state.global_step}" if state.global_step else ""),
+                    + (f", resuming at step {self.start_step}" if self.start_step else ""),
                     highlight=False,
                 )
 
@@ -295,7 +298,6 @@ def train_adapter(
             gradient_accumulation_steps=train.grad_accum,
             learning_rate=train.learning_rate,
             lr_scheduler_type=train.lr_scheduler,
-            warmup_steps=train.warmup_ratio,  # a float < 1 is a ratio of the steps
             weight_decay=train.weight_decay,
             logging_steps=1,
             logging_first_step=True,
@@ -314,6 +316,7 @@ def train_adapter(
             dataloader_num_workers=0,
             save_only_model=False,
             **_checkpointing_kwargs(trl.SFTConfig, train.gradient_checkpointing),
+            **_warmup_kwargs(trl.SFTConfig, train.warmup_ratio),
         )
         with warnings.catch_warnings():
             # transformers 5 renamed gradient checkpointing; TRL still asks by the old name.
@@ -333,6 +336,8 @@ def train_adapter(
             torch.cuda.reset_peak_memory_stats()
         started = time.monotonic()
         start_step = int(checkpoint.name[11:]) if checkpoint else 0
+        if progress_cb is not None:
+            progress_cb.resume_step = start_step
         try:
             output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
         finally:
@@ -382,6 +387,14 @@ def _checkpointing_kwargs(config_cls: Any, enabled: bool) -> dict[str, bool]:
         else "gradient_checkpointing"
     )
     return {key: enabled}
+
+
+def _warmup_kwargs(config_cls: Any, ratio: float) -> dict[str, float]:
+    """transformers 5 dropped ``warmup_ratio``; its ``warmup_steps`` takes a ratio below 1."""
+    import dataclasses
+
+    names = {f.name for f in dataclasses.fields(config_cls)}
+    return {"warmup_ratio" if "warmup_ratio" in names else "warmup_steps": ratio}
 
 
 def _mean_loss_tokens(dataset: Any) -> float:
