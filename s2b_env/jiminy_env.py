@@ -203,7 +203,8 @@ class JiminyCricketEnv(JerichoEnv):
         self._game_over = parsed.game_over
         if self._counting:
             self._count(parsed.markers, parsed.rewards)
-        return _LEADING_BLANK.sub("", parsed.text)
+        text = parsed.text
+        return _LEADING_BLANK.sub("", text) if text[:1] in (" ", "\t", "\n") else text
 
     def _read_score(self, step: _Step) -> int:
         source = self.facts.score_source
@@ -299,17 +300,30 @@ class JiminyCricketEnv(JerichoEnv):
         marks = ("Score:", "Moves:") if rule == "score_moves" else (">", "Time:")
         if marks[1] not in text:
             return text, None
+        first, _, rest = text.partition("\n")
+        if self._is_status(first, rule) and marks[1] not in rest:  # the usual case
+            return rest, _status_fields(first, rule)
         status = None
         kept = []
         for line in text.split("\n"):
-            if marks[1] in line and (line.startswith(">") if rule == "time" else marks[0] in line):
+            if self._is_status(line, rule):
                 if status is None:
                     status = _status_fields(line, rule)
             else:
                 kept.append(line)
         return "\n".join(kept), status
 
+    @staticmethod
+    def _is_status(line: str, rule: str) -> bool:
+        if rule == "time":
+            return line.startswith(">") and "Time:" in line
+        return "Score:" in line and "Moves:" in line
+
     def _count(self, markers: list, rewards: list[tuple[str, int]]) -> None:
+        if not markers and not rewards:
+            self._labels = [0, 0, 0, 0]
+            self._events = []
+            return
         annotations, fired, unknown = self._tracker.counted(markers)
         self._labels = label_sum(annotations)
         self._events = [
