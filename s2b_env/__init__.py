@@ -11,4 +11,14 @@ from s2b_env.registration import register_all, register_games_dir
 register_all()
 register_games_dir()
 
-__all__ = ["register_all", "register_games_dir"]
+
+def __getattr__(name: str):
+    # Env classes load lazily (they import the emulator): s2b_env.JiminyCricketEnv.
+    if name == "JiminyCricketEnv":
+        from s2b_env.jiminy_env import JiminyCricketEnv
+
+        return JiminyCricketEnv
+    raise AttributeError(f"module 's2b_env' has no attribute {name!r}")
+
+
+__all__ = ["JiminyCricketEnv", "register_all", "register_games_dir"]
