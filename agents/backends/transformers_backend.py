@@ -128,7 +128,8 @@ class TransformersBackend(ModelBackend):
                 raise ValueError(f"expected non-empty continuations, got {text!r}")
         k, width, n = len(cont_ids), max(len(c) for c in cont_ids), len(prompt_ids)
         with torch.no_grad():
-            out = self.model(input_ids=torch.tensor([prompt_ids]), use_cache=True)
+            # logits only for the last prompt position: the prompt's own tokens are not scored
+            out = self.model(input_ids=torch.tensor([prompt_ids]), use_cache=True, logits_to_keep=1)
             first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)
             scores: list[list[float]] = [[float(first[c[0]])] for c in cont_ids]
             if width > 1:
@@ -169,8 +170,11 @@ class TransformersBackend(ModelBackend):
                 raise ValueError(f"expected non-empty continuations, got {text!r}")
             full = torch.tensor([prompt_ids + ids])
             with torch.no_grad():
-                logits = self.model(input_ids=full, use_cache=False).logits[0].float()
-            logprobs = torch.log_softmax(logits[len(prompt_ids) - 1 : -1], dim=-1)
+                # logits only where the continuation is predicted (a fair reference)
+                logits = self.model(
+                    input_ids=full, use_cache=False, logits_to_keep=len(ids) + 1
+                ).logits[0]
+            logprobs = torch.log_softmax(logits[:-1].float(), dim=-1)
             token_lps = tuple(float(logprobs[j, t]) for j, t in enumerate(ids))
             results.append(
                 ContinuationScore(text=text, token_ids=tuple(ids), token_logprobs=token_lps)
