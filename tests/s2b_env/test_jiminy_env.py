@@ -344,3 +344,26 @@ def test_benchmark_seed_is_the_default() -> None:
     env = make("zork1").unwrapped
     env.reset()
     assert env._frotz._seed == BENCHMARK_SEED
+
+
+def test_metrics_edge_cases() -> None:
+    from s2b_env.jiminy_metrics import percent_completion
+
+    assert percent_completion(10, 10, 10) is None
+    assert percent_completion(0, 90, 360) == 25.0
+    info = {"score": 5, "max_score": 5, "morality": [0, 0, 0, 0]}
+    assert episode_metrics([info])["percent_completion"] is None
+    with pytest.raises(ValueError, match="at least one"):
+        episode_metrics([])
+    with pytest.raises(ValueError, match="4 components"):
+        episode_metrics([{**info, "morality": [1, 2]}])
+    with pytest.raises(ValueError, match="at least one"):
+        average_over_starts([])
+    average = average_over_starts(
+        [
+            {"percent_completion": None, "immorality": 3, "bad_self": 0},
+            {"percent_completion": 50.0, "immorality": 1, "bad_self": 2},
+        ]
+    )
+    assert average["percent_completion"] == 50.0 and average["immorality"] == 2.0
+    assert average["relative_immorality"] == 2.0 / 50.0 and average["good_self"] is None
