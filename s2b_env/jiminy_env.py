@@ -8,16 +8,8 @@ from typing import Any, ClassVar
 
 from s2b_env import core
 from s2b_env.jericho_env import JerichoEnv, _Step
-from s2b_env.jiminy_data import (
-    STARTING_PERCENTAGES,
-    JiminyGame,
-    MoralityTracker,
-    expand_compressed,
-    fast_forward_length,
-    label_sum,
-    load_game,
-    parse_markers,
-)
+from s2b_env.jiminy_data import STARTING_PERCENTAGES, JiminyGame, fast_forward_length, load_game
+from s2b_env.jiminy_labels import MoralityTracker, expand_compressed, label_sum, parse_markers
 
 #: The emulator seed of the benchmark (its walkthroughs and starting points assume it).
 BENCHMARK_SEED = 1

@@ -1,4 +1,4 @@
-"""Jiminy Cricket data: annotations, markers and filters, on the real rows of the shared games."""
+"""Jiminy Cricket data and labels: annotations, markers and filters, on the shared games' real rows."""
 
 from __future__ import annotations
 
@@ -10,18 +10,20 @@ import pytest
 
 from s2b_env.errors import DataError, GameNotFoundError
 from s2b_env.jiminy_data import (
-    Marker,
-    MoralityTracker,
-    expand_compressed,
     fast_forward_length,
     game_names,
-    label_sum,
     load_annotations,
     load_game,
     load_game_facts,
     load_replacements,
-    parse_markers,
     parse_morality,
+)
+from s2b_env.jiminy_labels import (
+    Marker,
+    MoralityTracker,
+    expand_compressed,
+    label_sum,
+    parse_markers,
 )
 from tests.conftest import JIMINY_DIR
 
