@@ -150,6 +150,8 @@ def split_status_line(text: str) -> tuple[str, StatusLine | None]:
         The text without status lines and without leading blank lines, and the last status line
         parsed (``None`` if there was none).
     """
+    if "core:" not in text and "ime:" not in text and "CORE:" not in text and "IME:" not in text:
+        return text, None  # the common case, decided without a regular expression
     status = None
     trailing = _PROMPT_STATUS_LINE.search(text)
     if trailing:

@@ -101,7 +101,7 @@ class JerichoEnv(gym.Env[str, str]):
 
     Subclass hooks: :meth:`_process_output`, :meth:`_read_score`, :meth:`_end_state`,
     :meth:`_refusal`, :meth:`_extra_info`, :meth:`_extra_state`, :meth:`_restore_extra_state`,
-    :meth:`_after_reset`, :meth:`_known_options`.
+    :meth:`_after_reset`, :meth:`_known_options`, :meth:`_prepare_raw`, :meth:`_split_status`.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}
@@ -353,6 +353,15 @@ class JerichoEnv(gym.Env[str, str]):
 
     # ------------------------------------------------------------------ hooks for subclasses
 
+    def _prepare_raw(self, raw: str) -> tuple[str, list[str]]:
+        """Hook: first transformation of the emulator's raw output, before the status line is
+        removed (e.g. putting compressed text back); returns the text and warnings for ``info``."""
+        return raw, []
+
+    def _split_status(self, text: str) -> tuple[str, core.StatusLine | None]:
+        """Hook: remove the status line(s) from the output and parse them."""
+        return core.split_status_line(text)
+
     def _process_output(self, text: str) -> str:
         """Hook: transform the game's text (status line already removed) before anything else.
 
@@ -420,10 +429,14 @@ class JerichoEnv(gym.Env[str, str]):
     # ------------------------------------------------------------------ internals
 
     def _parse(self, raw: str) -> _Step:
-        text, status = core.split_status_line(raw)
+        """Turn the emulator's raw output into a step: prepare, split the status line, process."""
+        text, notes = self._prepare_raw(raw)
+        text, status = self._split_status(text)
         if status is not None and status.location:
             self._location = status.location
-        return _Step(text=self._process_output(text), status=status)
+        step = _Step(text=self._process_output(text), status=status)
+        step.warnings.extend(notes)
+        return step
 
     def _finish_observation(self, step: _Step) -> str:
         observation, obs_warnings = core.clean_observation(step.text)

@@ -177,18 +177,14 @@ class JiminyCricketEnv(JerichoEnv):
 
     # ------------------------------------------------------------------ JerichoEnv hooks
 
-    def _parse(self, raw: str) -> _Step:
-        # Replaces JerichoEnv's: the compressed text is put back before anything else (the status
-        # line included), and the status line is removed by games.json's rule for the game.
+    def _prepare_raw(self, raw: str) -> tuple[str, list[str]]:
+        # The compressed text is put back before anything else, the status line included.
         text, unknown = expand_compressed(raw, self.jiminy.replacements)
         self._raw = text
+        # The same list collects notes while the markers are counted; the base class adds its
+        # contents to the step's warnings after processing the output.
         self._notes = [f"no replacement text for [RIDX: {k}]" for k in unknown]
-        text, status = self._split_status(text)
-        if status is not None and status.location:
-            self._location = status.location
-        step = _Step(text=self._process_output(text), status=status)
-        step.warnings.extend(self._notes)
-        return step
+        return text, self._notes
 
     def _process_output(self, text: str) -> str:
         parsed = parse_markers(text)
