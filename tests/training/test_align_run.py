@@ -22,7 +22,7 @@ pytest.importorskip("trl", reason="needs s2b[train]")
 pytestmark = pytest.mark.slow
 
 TARGET = "hedonism"
-EVAL = ("hedonism", "stimulation", "humility")
+EVAL = ("stimulation", "hedonism", "humility")  # taxonomy order, as profiles list them
 ARGS = [
     "align", "--preset", "smoke", "--value", TARGET, "--direction", "up", "--delta", "2",
     "--eval-values", *EVAL, "--seed", "3",
