@@ -77,7 +77,7 @@ class VLLMServer:
         dtype: Weights' dtype; float32 makes its numbers match the in-process backend.
         max_model_len: Longest prompt plus generation, in tokens.
         kv_cache_gib: ``VLLM_CPU_KVCACHE_SPACE``.
-        log_path: Where the server's output goes (default: a file next to the model).
+        log_path: Where the server's output goes (default: ``$TMPDIR/s2b-vllm-PORT.log``).
         python: The vLLM venv's Python (default: :func:`vllm_python`).
 
     Raises:
@@ -120,7 +120,11 @@ class VLLMServer:
         self.dtype = dtype
         self.max_model_len = max_model_len
         self.kv_cache_gib = kv_cache_gib
-        self.log_path = Path(log_path) if log_path else None
+        self.log_path = (
+            Path(log_path)
+            if log_path
+            else Path(os.environ.get("TMPDIR", "/tmp")) / f"s2b-vllm-{self.port}.log"
+        )
         self.process: subprocess.Popen[bytes] | None = None
         self._log_file = None
 
@@ -175,11 +179,7 @@ class VLLMServer:
         """
         if self.process is not None:
             raise RuntimeError("the server is already started")
-        log_path = (
-            self.log_path or Path(os.environ.get("TMPDIR", "/tmp")) / f"s2b-vllm-{self.port}.log"
-        )
-        self.log_path = log_path
-        self._log_file = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self._log_file = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             self.command(),
             stdout=self._log_file,
@@ -207,7 +207,7 @@ class VLLMServer:
 
     def log_tail(self, lines: int = 15) -> str:
         """The last lines of the server's log."""
-        if not self.log_path or not self.log_path.is_file():
+        if not self.log_path.is_file():
             return "(no log)"
         text = self.log_path.read_text(errors="replace").splitlines()
         return "\n".join(text[-lines:])

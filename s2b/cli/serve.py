@@ -91,9 +91,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     )
     if config.host not in ("127.0.0.1", "localhost", "::1"):
         console.print(f"[yellow]warning:[/] listening on {config.host}, not only on loopback")
-    console.print(
-        f"starting vLLM (log: {server.log_path or 'a temporary file'}) ...", highlight=False
-    )
+    console.print(f"starting vLLM (log: {server.log_path}) ...", highlight=False)
     try:
         with console.status("waiting for the server to come up"):
             server.start(wait=config.startup_timeout)
