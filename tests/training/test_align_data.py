@@ -207,3 +207,35 @@ def test_bad_configs_name_the_problem(tmp_path: Path) -> None:
     path.write_text("targets: {values: [hedonism]}\ntrain: {batch_size: -1}\n")
     with pytest.raises(DataError, match="batch_size"):
         load_config(path)
+
+
+# -- progress ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["rich", "plain"])
+def test_training_progress_shows_steps_eta_and_loss(mode, console) -> None:
+    from transformers import TrainerControl, TrainerState, TrainingArguments
+
+    from tests.conftest import console_text
+    from training.sft import make_progress_callback
+
+    callback = make_progress_callback(mode, console)
+    callback.resume_step = 4  # as train_adapter sets it when resuming from checkpoint-4
+    args = TrainingArguments(output_dir="unused", report_to=[], use_cpu=True)
+    state, control = TrainerState(max_steps=10, global_step=0), TrainerControl()
+    callback.on_train_begin(args, state, control)
+    for step in (5, 6):
+        state.global_step = step
+        callback.on_step_end(args, state, control)
+        callback.on_log(args, state, control, logs={"loss": 1.0 / step, "learning_rate": 1e-3})
+    callback.on_train_end(args, state, control)
+    text = console_text(console)
+    assert "0.1667" in text  # the loss of step 6
+    if mode == "rich":
+        assert "6/10" in text and "ETA" in text and "1.00e-03" in text
+    else:
+        assert "resuming at step 4" in text
+        assert "step 6/10  loss 0.1667  lr 1.00e-03" in text and "ETA" in text
+    assert make_progress_callback("off", console) is None
+    with pytest.raises(ValueError, match="progress"):
+        make_progress_callback("fancy", console)
