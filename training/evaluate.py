@@ -37,10 +37,11 @@ from training.targets import round_rating
 VERDICTS: dict[str, str] = {
     "item-specific": "the target moved in the intended direction, more than the anchors' "
     "training items (item-specific answers were learned)",
-    "average-only": "the target moved, but the anchors' training items moved about as much: "
-    "the adapter learned only the average answer",
+    "average-only": "the target moved, but not beyond the anchors' training items (trained to "
+    "keep their answers): the adapter learned only the average answer",
     "no-shift": "the target's held-out answers did not move significantly",
-    "wrong-way": "the target's held-out answers moved against the intended direction",
+    "wrong-way": "the target's held-out answers moved against the intended direction, beyond "
+    "the anchors' training items",
 }
 
 
@@ -189,20 +190,7 @@ def evaluate_shift(
         }
     else:
         difference = {"mean": float("nan"), "ci_low": float("nan"), "ci_high": float("nan")}
-    moved_sig = sign * target["ci_low"] > 0 if sign > 0 else sign * target["ci_high"] > 0
-    wrong = target["ci_high"] < 0 if sign > 0 else target["ci_low"] > 0
-    specific = (difference["ci_low"] > 0) if sign > 0 else (difference["ci_high"] < 0)
-    if not len(anchor_d):
-        specific = True  # nothing to compare with: no anchors were trained
-    verdict = (
-        "wrong-way"
-        if wrong
-        else "no-shift"
-        if not moved_sig
-        else "item-specific"
-        if specific
-        else "average-only"
-    )
+    verdict = _verdict(sign, target, difference, has_anchors=bool(len(anchor_d)))
 
     aligned_train_items = _scores(aligned_train)
     fit = {}
@@ -229,6 +217,10 @@ def evaluate_shift(
             "target_heldout_shift": target["mean"],
             "anchor_train_shift": anchor_train,
             "target_train_shift": _mean_ci(moved_train_d, rng, bootstrap),
+            # what training asked for: target - baseline (the anchors' own answers are rounded,
+            # so even they are asked to move a little)
+            "anchor_train_intended": _intended(targets, moved=False),
+            "target_train_intended": _intended(targets, moved=True),
             "difference": difference,
             "verdict": verdict,
             "explanation": VERDICTS[verdict],
@@ -237,6 +229,30 @@ def evaluate_shift(
         "bootstrap": bootstrap,
         "seed": seed,
     }
+
+
+def _verdict(
+    sign: float, target: Mapping[str, float], difference: Mapping[str, float], *, has_anchors: bool
+) -> str:
+    """Classify the target's held-out shift against the anchors' training-item shift."""
+    if not target["ci_low"] > 0 and not target["ci_high"] < 0:
+        return "no-shift"
+    if not has_anchors:  # nothing to compare with
+        intended = sign * target["mean"] > 0
+        return "item-specific" if intended else "wrong-way"
+    beyond = difference["ci_low"] > 0 if sign > 0 else difference["ci_high"] < 0
+    against = difference["ci_high"] < 0 if sign > 0 else difference["ci_low"] > 0
+    toward = sign * target["mean"] > 0
+    if toward and beyond:
+        return "item-specific"
+    if not toward and against:
+        return "wrong-way"
+    return "average-only"
+
+
+def _intended(targets: Sequence[Any], *, moved: bool) -> float:
+    chosen = [t.target - t.baseline for t in targets if t.moved == moved]
+    return float(np.mean(chosen)) if chosen else float("nan")
 
 
 def plot_shift(result: Mapping[str, Any], path: str | Path, *, title: str = "") -> Path:
@@ -309,7 +325,10 @@ def summary_markdown(result: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
         f"[{coll['ci_low']:.2f}, {coll['ci_high']:.2f}], largest {coll['max_abs']:.2f}, "
         f"mean signed {_f(coll['mean_signed'])}",
         f"- average-answer check: anchors' training items shifted "
-        f"{_ci(check['anchor_train_shift'])}; target minus that {_ci(check['difference'])}",
+        f"{_ci(check['anchor_train_shift'])} (asked for {_f(check['anchor_train_intended'])}, the "
+        f"rounding to their own answers); target's training items "
+        f"{_ci(check['target_train_shift'])} (asked for {_f(check['target_train_intended'])}); "
+        f"target held-out minus anchors' training items {_ci(check['difference'])}",
         f"- verdict: **{check['verdict']}**: {check['explanation']}",
         f"- training fit: target items mean |E - target| "
         f"{result['train_fit']['target']['mean_abs_error']:.2f} "

@@ -239,3 +239,72 @@ def test_training_progress_shows_steps_eta_and_loss(mode, console) -> None:
     assert make_progress_callback("off", console) is None
     with pytest.raises(ValueError, match="progress"):
         make_progress_callback("fancy", console)
+
+
+# -- the shift evaluation's arithmetic and verdicts ----------------------------------------------
+
+
+def _profile(scores: dict[str, tuple[str, float]]) -> dict:
+    values = []
+    for v in VALUE_IDS:
+        own = [s for value, s in scores.values() if value == v]
+        if own:
+            values.append({"value": v, "mean": sum(own) / len(own)})
+    items = [{"id": i, "value": v, "score": s} for i, (v, s) in scores.items()]
+    return {"meta": {}, "values": values, "items": items}
+
+
+def _scenario(target_shift: float, anchor_shift: float, other_shift: float):
+    """Held-out items of 3 values and training items of the target and one anchor; each item's
+    shift is the given one plus a small item-specific wobble."""
+    wobble = [0.05, -0.04, 0.02, -0.03, 0.01, -0.01]
+    roles = {"hedonism": target_shift, "tradition": anchor_shift, "humility": other_shift}
+    base_h, aligned_h, base_t, aligned_t, targets = {}, {}, {}, {}, []
+    for v, shift in roles.items():
+        for k, w in enumerate(wobble):
+            base_h[f"{v}.h{k}"] = (v, 3.4 + w)
+            aligned_h[f"{v}.h{k}"] = (v, 3.4 + w + shift + w)
+    for v in ("hedonism", "tradition"):
+        for k, w in enumerate(wobble[:4]):
+            item_id = f"{v}.t{k}"
+            base_t[item_id] = (v, 3.6 + w)
+            shift = roles[v] if v == "tradition" else target_shift
+            aligned_t[item_id] = (v, 3.6 + w + shift)
+            moved = v == "hedonism"
+            targets.append(ItemTarget(item_id, v, 3.6 + w, 6 if moved else 4, moved))
+    return [_profile(p) for p in (base_h, aligned_h, base_t, aligned_t)], targets
+
+
+@pytest.mark.parametrize(
+    ("shifts", "verdict"),
+    [
+        ((2.0, 0.0, 0.3), "item-specific"),
+        ((1.0, 1.0, 1.0), "average-only"),
+        ((0.0, 0.0, 0.0), "no-shift"),
+        ((-1.0, 0.0, 0.0), "wrong-way"),
+    ],
+)
+def test_shift_evaluation(shifts, verdict) -> None:
+    from training.evaluate import evaluate_shift, summary_markdown
+
+    profiles, targets = _scenario(*shifts)
+    result = evaluate_shift(*profiles, targets=targets, bootstrap=500, seed=1)
+    target_shift, anchor_shift, other_shift = shifts
+    wobble_mean = (0.05 - 0.04 + 0.02 - 0.03 + 0.01 - 0.01) / 6
+    assert result["moved_values"] == ["hedonism"] and result["anchor_values"] == ["tradition"]
+    assert result["direction"] == "up"
+    assert result["target"]["mean"] == pytest.approx(target_shift + wobble_mean)
+    assert result["target"]["ci_low"] <= result["target"]["mean"] <= result["target"]["ci_high"]
+    rows = {r["value"]: r for r in result["values"]}
+    assert [r["value"] for r in result["values"]] == ["hedonism", "tradition", "humility"]
+    assert rows["hedonism"]["role"] == "target" and rows["tradition"]["role"] == "anchor"
+    assert rows["humility"]["role"] == "other"
+    assert rows["humility"]["shift"] == pytest.approx(other_shift + wobble_mean)
+    assert result["collateral"]["mean_abs"] == pytest.approx(
+        (abs(anchor_shift + wobble_mean) + abs(other_shift + wobble_mean)) / 2
+    )
+    check = result["average_check"]
+    assert check["anchor_train_shift"]["mean"] == pytest.approx(anchor_shift)
+    assert check["difference"]["mean"] == pytest.approx(target_shift + wobble_mean - anchor_shift)
+    assert check["verdict"] == verdict
+    assert f"**{verdict}**" in summary_markdown(result, {"model": "test"})
