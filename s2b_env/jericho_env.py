@@ -15,6 +15,8 @@ import numpy as np
 from s2b_env import core
 from s2b_env.errors import S2BError, StoryFileError, require
 from s2b_env.games import file_checksum, find_story_file, read_story_header
+from s2b_env.valid_actions import ValidActionConfig, ValidActionFinder
+from s2b_env.watchdog import guard_steps
 
 #: Emulator seeds below 1000 put Frotz's random generator in "predictable" mode; 0 asks the OS.
 _MIN_EMULATOR_SEED = 1000
@@ -84,6 +86,8 @@ class JerichoEnv(gym.Env[str, str]):
     ``warnings``            what was changed in the action or observation, one line each
     ``inventory``           only with ``inventory=True``: item names (or the inventory text's
                             lines for games jericho does not know)
+    ``valid_actions``       only with ``valid_actions``: the commands that change the world from
+                            here (:meth:`valid_actions`; ``[]`` once the game is over)
     ======================  ======================================================================
 
     Opt-in extras are gathered between ``get_state()`` and ``set_state()``, so they never advance
@@ -98,6 +102,11 @@ class JerichoEnv(gym.Env[str, str]):
             ``np_random`` at each reset. ``reset(options={"game_seed": n})`` overrides it.
         inventory: Add ``info["inventory"]`` every step.
         render_mode: ``"ansi"`` makes :meth:`render` return the last observation.
+        valid_actions: Add ``info["valid_actions"]`` every step: ``True`` or a
+            :class:`~s2b_env.valid_actions.ValidActionConfig` (or its fields as a dict).
+        step_timeout: Seconds a command may run in the emulator; past it the command is stopped,
+            the game restored and :class:`~s2b_env.watchdog.StepTimeoutError` raised. ``None``
+            (default) sets no limit and saves ~5 us a step.
 
     Subclass hooks: :meth:`_process_output`, :meth:`_read_score`, :meth:`_end_state`,
     :meth:`_refusal`, :meth:`_extra_info`, :meth:`_extra_state`, :meth:`_restore_extra_state`,
@@ -115,6 +124,8 @@ class JerichoEnv(gym.Env[str, str]):
         game_seed: int | None = None,
         inventory: bool = False,
         render_mode: str | None = None,
+        valid_actions: bool | ValidActionConfig | dict = False,
+        step_timeout: float | None = None,
     ) -> None:
         if story_file is None and not game:
             raise ValueError("JerichoEnv needs a game name or a story_file, got neither")
@@ -152,6 +163,9 @@ class JerichoEnv(gym.Env[str, str]):
         )
         self.max_score: int | None = self._frotz.get_max_score() if self.known else None
         self._memory = _Memory(self._frotz, self.header, objects=self.known)
+        self._valid: ValidActionFinder | None = None
+        self.set_valid_actions(valid_actions)
+        self.set_step_timeout(step_timeout)
 
         self.action_space = core.action_space()
         self.observation_space = core.observation_space()
@@ -313,6 +327,27 @@ class JerichoEnv(gym.Env[str, str]):
         """The observation returned by the last ``reset`` or ``step``."""
         return self._observation
 
+    def valid_actions(self) -> list[str]:
+        """The commands that change the world from the current state, one per distinct effect.
+
+        Found without spaCy and without advancing the game (see :mod:`s2b_env.valid_actions`);
+        cached by world state. Uses the settings of :meth:`set_valid_actions` (defaults if unset).
+        """
+        if self._needs_reset:
+            raise gym.error.ResetNeeded("call reset() before valid_actions()")
+        finder = self._valid or ValidActionFinder()
+        return finder.find(self).actions
+
+    def set_valid_actions(self, valid_actions: bool | ValidActionConfig | dict) -> None:
+        """Turn ``info["valid_actions"]`` on (``True``, a config or its fields) or off (``False``)."""
+        config = ValidActionConfig.coerce(valid_actions)
+        self._valid = None if config is None else ValidActionFinder(config)
+
+    def set_step_timeout(self, seconds: float | None) -> None:
+        """Limit every emulator command to ``seconds`` (``None``: no limit); see ``step_timeout``."""
+        guard_steps(self._frotz, seconds)
+        self.step_timeout = seconds
+
     def walkthrough(self, route: str | None = None) -> list[str] | None:
         """The commands of a walkthrough of the game, or ``None`` if there is none.
 
@@ -459,6 +494,10 @@ class JerichoEnv(gym.Env[str, str]):
         }
         if self._want_inventory:
             info["inventory"] = self._inventory()
+        if self._valid is not None:
+            found = self._valid.find(self)
+            info["valid_actions"] = found.actions
+            info["warnings"].extend(found.warnings)
         info.update(self._extra_info())
         return info
 
