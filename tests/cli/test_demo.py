@@ -1,0 +1,45 @@
+"""``s2b demo``: the end-to-end demo on what ships with s2b."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from s2b.cli import main
+from tests.conftest import console_text
+
+
+def test_demo_without_the_model(console, tmp_path) -> None:
+    code = main(
+        ["demo", "--no-model", "--out", str(tmp_path), "--progress", "off"], console=console
+    )
+    out = console_text(console)
+    assert code == 0, out
+    assert "1. own games" in out and "3. out of domain" in out
+    for game in ("lastferry", "stormwatch", "lanternfair"):
+        assert out.count(game) == 2  # its caring and its selfish route
+    means = json.loads((tmp_path / "scenario_means.json").read_text())
+    assert set(means) == {"dilemma", "judgment"} and set(means["dilemma"]) == {"random"}
+    assert any(v != 0 for v in means["dilemma"]["random"].values())
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_demo_with_the_default_model(console, tmp_path) -> None:
+    pytest.importorskip("transformers", reason="needs s2b[llm]")
+    code = main(["demo", "--out", str(tmp_path), "--episodes", "2", "--progress", "off",
+                 "--values", "benevolence_caring", "power_dominance", "--phrasings", "portrait"],
+                console=console)  # fmt: skip
+    out = console_text(console)
+    assert code == 0, out
+    assert "2. profile of" in out
+    profile = json.loads((tmp_path / "profile" / "profile.json").read_text())
+    assert profile["complete"]
+    assert [row["value"] for row in profile["values"]] == ["power_dominance", "benevolence_caring"]
+    means = json.loads((tmp_path / "scenario_means.json").read_text())
+    assert set(means["judgment"]) == {"random", "llm"}
+
+
+def test_demo_rejects_bad_options(console, tmp_path) -> None:
+    assert main(["demo", "--episodes", "0", "--out", str(tmp_path)], console=console) == 2
+    assert "--episodes must be >= 1" in console_text(console)
