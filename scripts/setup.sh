@@ -99,11 +99,6 @@ fi
 # Compiled from games/inform/*/*.inf into the cache (S2B_CACHE_DIR, else ~/.cache/s2b); up-to-date
 # builds are skipped. Same as `s2b games build`.
 log "building s2b's own Inform 6 games"
-"$VENV/bin/python" - <<'PY'
-from s2b_env.inform_build import build_all_games
-
-for r in build_all_games():
-    print(f"  {r.name}: {'built' if r.built else 'up to date'} -> {r.story_file}")
-PY
+"$VENV/bin/s2b" games build
 
 log "set-up done in $((SECONDS - start)) s; the s2b command is $VENV/bin/s2b"
