@@ -177,7 +177,7 @@ def resolve_model(spec: str | None) -> Path:
 
 
 def _from_offline_hub_cache(repo_id: str) -> Path:
-    os.environ["HF_HUB_OFFLINE"] = "1"  # s2b never downloads weights
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # s2b never downloads weights
     try:
         from huggingface_hub import snapshot_download
 

@@ -34,6 +34,9 @@ DIGITS: tuple[str, ...] = tuple(str(r) for r in RATINGS)
 RESULTS_FILE = "results.jsonl"
 OUTPUT_FILES = ("profile.json", "profile.csv", "items.csv", "profile.png")
 FORMAT_VERSION = 1
+#: Rating differences below this are numerical noise (two backends running the same model differ
+#: by ~1e-5); a comparison counts a value as changed only if its interval excludes 0 by more.
+NOISE = 1e-3
 
 
 @dataclass
@@ -162,8 +165,15 @@ def run_meta(backend: Any, survey: Any, config: ProfileConfig) -> dict[str, Any]
 
 
 def select_phrasings(survey: Any, ids: Sequence[str]) -> list[Any]:
-    """The phrasings named by ``ids`` (all when empty), raising KeyError for unknown ids."""
-    return [survey.phrasing(i) for i in ids] if ids else list(survey.phrasings)
+    """The phrasings named by ``ids`` (all when empty).
+
+    Raises:
+        ValueError: An id names no phrasing of the survey.
+    """
+    try:
+        return [survey.phrasing(i) for i in ids] if ids else list(survey.phrasings)
+    except KeyError as exc:
+        raise ValueError(f"--phrasings: {exc.args[0]}") from None
 
 
 class ResultsLog:
@@ -539,10 +549,16 @@ def compare_profiles(
         "values": rows,
         "summary": {
             "mean_diff": float(grand),
-            "values_changed": sum(1 for r in rows if r["ci_low"] > 0 or r["ci_high"] < 0),
+            "values_changed": sum(1 for r in rows if _changed(r)),
+            "noise": NOISE,
             "shared_items": len(shared),
         },
     }
+
+
+def _changed(row: dict[str, Any]) -> bool:
+    """Whether a comparison row's interval excludes 0 by more than numerical noise."""
+    return row["ci_low"] > NOISE or row["ci_high"] < -NOISE
 
 
 def plot_compare(comparison: dict[str, Any], path: Path) -> None:
@@ -555,7 +571,9 @@ def plot_compare(comparison: dict[str, Any], path: Path) -> None:
         mid = np.array([r[f"{key}diff"] for r in rows])
         low = np.array([r[f"{key}ci_low"] for r in rows])
         high = np.array([r[f"{key}ci_high"] for r in rows])
-        colors = ["C3" if lo > 0 or hi < 0 else "C0" for lo, hi in zip(low, high, strict=True)]
+        colors = [
+            "C3" if lo > NOISE or hi < -NOISE else "C0" for lo, hi in zip(low, high, strict=True)
+        ]
         for yi, m, lo, hi, color in zip(y, mid, low, high, colors, strict=True):
             ax.errorbar([m], [yi], xerr=[[m - lo], [hi - m]], fmt="o", color=color, capsize=3)
         ax.axvline(0, color="grey", lw=0.8, ls="--")

@@ -155,7 +155,7 @@ def profile_table(profile: dict[str, Any]) -> Table:
 
 
 def _compare(paths: list[Path], config: ProfileConfig, console: Console) -> int:
-    from training.profile import compare_profiles, load_profile, write_comparison
+    from training.profile import NOISE, compare_profiles, load_profile, write_comparison
 
     a, b = (load_profile(p) for p in paths)
     comparison = compare_profiles(a, b, bootstrap=config.bootstrap, seed=config.seed)
@@ -171,7 +171,7 @@ def _compare(paths: list[Path], config: ProfileConfig, console: Console) -> int:
     for name in ("n", "B - A", "CI", "centred", "centred CI"):
         table.add_column(name, justify="right", no_wrap=True)
     for row in comparison["values"]:
-        changed = row["ci_low"] > 0 or row["ci_high"] < 0
+        changed = row["ci_low"] > NOISE or row["ci_high"] < -NOISE
         diff = f"{row['diff']:+.3f}"
         table.add_row(
             row["value"],
@@ -185,7 +185,7 @@ def _compare(paths: list[Path], config: ProfileConfig, console: Console) -> int:
     s = comparison["summary"]
     console.print(
         f"{s['values_changed']} of {len(comparison['values'])} values changed (95% CI excludes "
-        f"0) over {s['shared_items']} shared items; mean change {s['mean_diff']:+.3f}; wrote "
+        f"0 by more than {NOISE:g}) over {s['shared_items']} shared items; mean change {s['mean_diff']:+.3f}; wrote "
         f"{', '.join(str(p) for p in written.values())}",
         highlight=False,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,6 +90,14 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         max_model_len=config.max_model_len,
         kv_cache_gib=config.kv_cache_gib,
     )
+
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # stop vLLM's process group too, in the finally below
+
+    # SIGTERM (kill, a job scheduler) must stop the server like Ctrl-C; SIGINT is also
+    # re-armed, since a shell starts background jobs with SIGINT ignored.
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
     if config.host not in ("127.0.0.1", "localhost", "::1"):
         console.print(f"[yellow]warning:[/] listening on {config.host}, not only on loopback")
     console.print(f"starting vLLM (log: {server.log_path}) ...", highlight=False)

@@ -149,3 +149,9 @@ def test_config_validates(tmp_path: Path) -> None:
         ProfileConfig(bootstrap=5, out=tmp_path)
     with pytest.raises(TypeError, match="phrasings"):
         ProfileConfig(phrasings="portrait", out=tmp_path)  # type: ignore[arg-type]
+
+
+def test_unknown_phrasing_is_a_value_error(tf_backend, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no phrasing with id 'casual'"):
+        run_profile(tf_backend, load_survey(), small_config(tmp_path, phrasings=("casual",)))
+    assert not (tmp_path / "results.jsonl").exists()
