@@ -68,6 +68,13 @@ class ValidActionConfig:
             "this process (also used inside daemonic processes such as vector-env workers)"
         },
     )
+    parallel_from: int = field(
+        default=1500,
+        metadata={
+            "help": "fewest candidates worth sending to the workers; fewer are probed in this "
+            "process (sending the state costs about as much as a few hundred probes)"
+        },
+    )
     probe_timeout: float = field(
         default=5.0,
         metadata={
@@ -100,9 +107,9 @@ class ValidActionConfig:
     )
 
     def __post_init__(self) -> None:
-        for name in ("batch_size", "max_objects", "cache_size"):
+        for name in ("batch_size", "max_objects", "cache_size", "parallel_from"):
             value = getattr(self, name)
-            low = 0 if name == "cache_size" else 1
+            low = 0 if name in ("cache_size", "parallel_from") else 1
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
         if self.workers is not None and (
@@ -198,7 +205,7 @@ class ValidActionFinder:
     def _probe(self, env: Any, commands: list[str]) -> ProbeResult:
         config = self.config
         workers = default_workers() if config.workers is None else config.workers
-        if workers >= 1 and can_start_workers():
+        if workers >= 1 and len(commands) >= config.parallel_from and can_start_workers():
             pool = shared_pool(workers)
             return pool.probe(
                 str(env.story_path),

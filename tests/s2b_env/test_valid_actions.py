@@ -200,7 +200,7 @@ def test_worker_processes_find_what_this_process_finds(games_dir: Path) -> None:
     for command in env.walkthrough()[:12]:
         env.step(command)
     here = ValidActionFinder(ValidActionConfig(workers=0, cache_size=0)).find(env)
-    there = ValidActionFinder(ValidActionConfig(workers=2, cache_size=0)).find(env)
+    there = ValidActionFinder(ValidActionConfig(workers=2, cache_size=0, parallel_from=0)).find(env)
     assert there.actions == here.actions and len(here.actions) > 10
     assert len(shared_pool(2).pids()) == 2
 
@@ -225,7 +225,7 @@ def test_a_step_that_hangs_is_stopped_restored_and_reported(room: Path) -> None:
 
 @pytest.mark.parametrize("workers", [0, 2])
 def test_probes_that_hang_or_halt_are_skipped_and_reported(room: Path, workers: int) -> None:
-    config = {"workers": workers, "probe_timeout": 0.5, "cache_size": 0}
+    config = {"workers": workers, "probe_timeout": 0.5, "cache_size": 0, "parallel_from": 0}
     env = JerichoEnv(story_file=room, valid_actions=config)
     start = time.monotonic()
     _, info = env.reset(seed=3)
@@ -245,7 +245,7 @@ def test_a_stalled_worker_is_killed_restarted_and_its_share_reported(room: Path)
     pool = shared_pool(2)
     env = JerichoEnv(story_file=room)
     env.reset(seed=3)
-    config = ValidActionConfig(workers=2, probe_timeout=0.5, cache_size=0)
+    config = ValidActionConfig(workers=2, probe_timeout=0.5, cache_size=0, parallel_from=0)
     finder = ValidActionFinder(config)
     finder.find(env)  # start the workers
     victims = pool.pids()
@@ -269,6 +269,8 @@ def test_config_values_are_checked() -> None:
         ValidActionConfig(probe_timeout="5")
     with pytest.raises(ValueError, match="batch_size"):
         ValidActionConfig(batch_size=0)
+    with pytest.raises(ValueError, match="parallel_from"):
+        ValidActionConfig(parallel_from=-1)
     with pytest.raises(TypeError, match="unknown ValidActionConfig"):
         ValidActionConfig.coerce({"wokers": 2})
     with pytest.raises(TypeError, match="valid_actions must be"):
