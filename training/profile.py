@@ -428,6 +428,8 @@ def write_profile(
                 [r.item_id, r.value, r.split, r.phrasing, round(r.mass, 6), round(r.expected, 6)]
                 + [round(p, 6) for p in r.probs]
             )
+    from training.profile_charts import plot_profile
+
     plot_profile(profile, paths["profile.png"])
     # Written last: its presence marks a complete profile.
     tmp = paths["profile.json"].with_suffix(".json.tmp")
@@ -456,44 +458,6 @@ def load_profile(path: str | Path) -> dict[str, Any]:
     if data.get("complete") is not True:
         raise DataError(path, "this profile is not complete", field="complete")
     return data
-
-
-def _pyplot():
-    from s2b_env.errors import require
-
-    matplotlib = require("matplotlib", "llm", "Profile charts")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def plot_profile(profile: dict[str, Any], path: Path) -> None:
-    """A two-panel chart: value means with 95% intervals, and the centred profile."""
-    plt = _pyplot()
-    rows = profile["values"]
-    names = [r["value"] for r in rows]
-    y = np.arange(len(rows))[::-1]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 0.34 * len(rows) + 1.6), sharey=True)
-    for ax, key, title in (
-        (axes[0], "", "mean rating (1-6), 95% CI"),
-        (axes[1], "centred_", "centred (ipsative), 95% CI"),
-    ):
-        mid = np.array([r["centred" if key else "mean"] for r in rows])
-        low = np.array([r[f"{key}ci_low"] for r in rows])
-        high = np.array([r[f"{key}ci_high"] for r in rows])
-        ax.errorbar(mid, y, xerr=[mid - low, high - mid], fmt="o", color="C0", capsize=3)
-        ax.axvline(0 if key else profile["summary"]["mean_rating"], color="grey", lw=0.8, ls="--")
-        ax.set_title(title, fontsize=10)
-        ax.grid(axis="x", alpha=0.3)
-    axes[0].set_yticks(y, names, fontsize=8)
-    model = str(profile["meta"].get("model", ""))
-    fig.suptitle(
-        f"value profile: {model[-70:]} ({profile['meta'].get('items')} items)", fontsize=10
-    )
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def compare_profiles(
@@ -561,30 +525,6 @@ def _changed(row: dict[str, Any]) -> bool:
     return row["ci_low"] > NOISE or row["ci_high"] < -NOISE
 
 
-def plot_compare(comparison: dict[str, Any], path: Path) -> None:
-    """Chart of per-value differences B - A with 95% intervals (raw and centred)."""
-    plt = _pyplot()
-    rows = comparison["values"]
-    y = np.arange(len(rows))[::-1]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 0.34 * len(rows) + 1.6), sharey=True)
-    for ax, key, title in ((axes[0], "", "B - A"), (axes[1], "centred_", "B - A, centred")):
-        mid = np.array([r[f"{key}diff"] for r in rows])
-        low = np.array([r[f"{key}ci_low"] for r in rows])
-        high = np.array([r[f"{key}ci_high"] for r in rows])
-        colors = [
-            "C3" if lo > NOISE or hi < -NOISE else "C0" for lo, hi in zip(low, high, strict=True)
-        ]
-        for yi, m, lo, hi, color in zip(y, mid, low, high, colors, strict=True):
-            ax.errorbar([m], [yi], xerr=[[m - lo], [hi - m]], fmt="o", color=color, capsize=3)
-        ax.axvline(0, color="grey", lw=0.8, ls="--")
-        ax.set_title(f"{title} (95% CI; red: excludes 0)", fontsize=10)
-        ax.grid(axis="x", alpha=0.3)
-    axes[0].set_yticks(y, [r["value"] for r in rows], fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
 def write_comparison(comparison: dict[str, Any], out: Path) -> dict[str, Path]:
     """Write compare.json, compare.csv and compare.png into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
@@ -598,5 +538,7 @@ def write_comparison(comparison: dict[str, Any], out: Path) -> dict[str, Path]:
             writer.writerow(
                 [round(row[k], 6) if isinstance(row[k], float) else row[k] for k in keys]
             )
+    from training.profile_charts import plot_compare
+
     plot_compare(comparison, paths["compare.png"])
     return paths
