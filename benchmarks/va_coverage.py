@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from p3_valid_actions import jericho_available  # this script's folder is on sys.path
+
     from s2b_env.jericho_env import JerichoEnv
     from s2b_env.jiminy_env import JiminyCricketEnv
     from s2b_env.valid_actions import ValidActionConfig, ValidActionFinder, walkthrough_coverage
