@@ -72,7 +72,16 @@ def test_walkthrough_commands_are_among_the_valid_actions(
     env = make_env(game)
     env.reset()
     finder = ValidActionFinder(ValidActionConfig(cache_size=0))
-    coverage = walkthrough_coverage(env, env.walkthrough()[:steps], finder=finder)
+    commands = env.walkthrough()[:steps]
+    coverage = walkthrough_coverage(env, commands, finder=finder)
+    # The env is left where the walkthrough itself leads (probing took no detours).
+    plain = make_env(game)
+    plain.reset()
+    for command in commands:
+        plain.step(command)
+    assert world_signature(env) == world_signature(plain)
+    assert env.get_state().score == plain.get_state().score
+    assert env.get_state().emulator[0].tobytes() == plain.get_state().emulator[0].tobytes()
     env.close()
     assert coverage.steps == steps
     assert coverage.rate >= floor, (
