@@ -5,8 +5,10 @@ Everything here is pure text handling, shared by every environment over a Z-mach
 
 from __future__ import annotations
 
+import os
 import re
 import string
+import time
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -210,3 +212,71 @@ def clean_observation(text: str, limit: int = MAX_OBSERVATION_LENGTH) -> tuple[s
         warnings.append(f"observation was {len(text)} characters; cut to {limit}")
         text = text[:limit]
     return text, warnings
+
+
+#: What Frotz names the files it writes in the working directory: saves, transcripts, command
+#: records, and auxiliary tables a game saves with ``@save`` and arguments.
+FROTZ_FILE_SUFFIXES = (".qzl", ".scr", ".rec", ".aux")
+
+
+def _cwd_mtime() -> int | None:
+    try:
+        return os.stat(".").st_mtime_ns
+    except OSError:
+        return None
+
+
+class StrayFileGuard:
+    """Removes files a game writes by itself into the working directory.
+
+    Meta-commands never reach the emulator, but a story can still run the Z-machine's ``@save``
+    from its own code (Frotz then writes ``<story>.qzl`` into the current directory) or open a
+    transcript (Frotz's terminal layer then takes the pending command line as the file's name).
+    After each step the guard compares the directory's modification time (one ``stat``); when it
+    changed, it removes such files written since the guard was made, and says which.
+
+    Args:
+        stem: The story file's name without extension (Frotz's default file name).
+    """
+
+    def __init__(self, stem: str) -> None:
+        self.stem = stem
+        self.since_ns = time.time_ns()
+        self._mtime = _cwd_mtime()
+
+    def _is_stray(self, name: str, commands: tuple[str, ...]) -> bool:
+        stem, suffix = os.path.splitext(name)
+        suffix = suffix.lower()
+        if suffix in FROTZ_FILE_SUFFIXES and (suffix == ".aux" or stem == self.stem):
+            return True
+        return name in commands
+
+    def sweep(self, *commands: str) -> list[str]:
+        """Remove the game's stray files; returns one warning per file removed.
+
+        Args:
+            *commands: The command lines just sent (a transcript file takes one as its name).
+        """
+        mtime = _cwd_mtime()
+        if mtime == self._mtime:
+            return []
+        names = tuple(c.strip() for c in commands if c.strip())
+        warnings: list[str] = []
+        try:
+            entries = list(os.scandir("."))
+        except OSError:
+            entries = []
+        for entry in entries:
+            if not self._is_stray(entry.name, names):
+                continue
+            try:
+                if not entry.is_file() or entry.stat().st_mtime_ns < self.since_ns:
+                    continue
+                os.unlink(entry.path)
+            except OSError:
+                continue
+            warnings.append(
+                f"the game wrote the file {entry.name!r} by itself (a save or transcript); removed"
+            )
+        self._mtime = _cwd_mtime()
+        return warnings

@@ -163,6 +163,7 @@ class JerichoEnv(gym.Env[str, str]):
         )
         self.max_score: int | None = self._frotz.get_max_score() if self.known else None
         self._memory = _Memory(self._frotz, self.header, objects=self.known)
+        self._file_guard = core.StrayFileGuard(self.story_path.stem)
         self._valid: ValidActionFinder | None = None
         self.set_valid_actions(valid_actions)
         self.set_step_timeout(step_timeout)
@@ -250,6 +251,7 @@ class JerichoEnv(gym.Env[str, str]):
         self._steps += 1
         step = self._parse(raw)
         step.warnings[:0] = cleaned.warnings
+        step.warnings.extend(self._file_guard.sweep(cleaned.text))
         old_score = self._score
         self._score = self._read_score(step)
         self._moves = self._read_moves(step)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from s2b_env import core
@@ -99,3 +101,33 @@ def test_v5_status_line_after_the_prompt_is_parsed_for_unknown_inform_games() ->
         assert "Score:" not in observation and "Moves:" not in observation
         assert (info["score"], info["moves"]) == (own_info["score"], own_info["moves"])
     assert info["score"] > 0
+
+
+def test_files_a_story_writes_by_itself_are_removed(tmp_path, monkeypatch) -> None:
+    # A story can run @save from its own code (seen in the fuzz test on Plundered Hearts): Frotz
+    # writes <story>.qzl into the working directory. It can open a transcript: Frotz names the
+    # file after the pending command line. The env removes both and says so.
+    import subprocess
+
+    from s2b_env.inform_build import find_compiler, find_library
+
+    source = Path(__file__).parent / "data" / "diary_room.inf"
+    story = tmp_path / "diary_room.z5"
+    subprocess.run(
+        [str(find_compiler()), "-v5", f"+include_path={find_library()}", str(source), str(story)],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "diary_room.qzl.keep").write_text("not the game's")
+    monkeypatch.chdir(work)
+    env = JerichoEnv(story_file=story)
+    env.reset(seed=0)
+    observation, _, _, _, info = env.step("write in diary")
+    assert "diary" in observation
+    assert any("diary_room.qzl" in w and "removed" in w for w in info["warnings"])
+    _, _, _, _, info = env.step("start chronicle")  # Frotz names the transcript after this line
+    assert any("'start chronicle'" in w and "removed" in w for w in info["warnings"])
+    assert sorted(p.name for p in work.iterdir()) == ["diary_room.qzl.keep"]
+    _, _, _, _, info = env.step("look")
+    assert not any("removed" in w for w in info["warnings"])
