@@ -381,11 +381,13 @@ class JerichoEnv(gym.Env[str, str]):
         if self._needs_reset:
             raise gym.error.ResetNeeded("call reset() before probe()")
         saved = self._frotz.get_state()
+        text = core.clean_action(command).text
         try:
-            raw = self._frotz.step(core.clean_action(command).text)[0]
+            raw = self._frotz.step(text)[0]
         finally:
             self._frotz.set_state(saved)
             self._memory.stale = True
+            self._file_guard.sweep(text)
         return core.split_status_line(raw)[0]
 
     # ------------------------------------------------------------------ hooks for subclasses
