@@ -64,7 +64,7 @@ def plot_compare(comparison: dict[str, Any], path: Path) -> None:
         for yi, m, lo, hi, color in zip(y, mid, low, high, colors, strict=True):
             ax.errorbar([m], [yi], xerr=[[m - lo], [hi - m]], fmt="o", color=color, capsize=3)
         ax.axvline(0, color="grey", lw=0.8, ls="--")
-        ax.set_title(f"{title} (95% CI; red: excludes 0)", fontsize=10)
+        ax.set_title(f"{title} (95% CI; red: excludes 0 by > {NOISE:g})", fontsize=10)
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(y, [r["value"] for r in rows], fontsize=8)
     fig.tight_layout()
