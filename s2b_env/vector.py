@@ -4,8 +4,7 @@ Use :func:`make_async` (or ``gym.make_vec(id, n, vectorization_mode="async",
 vector_kwargs={"shared_memory": False})``). Gymnasium 1.x's shared-memory transport does not work
 for ``Text`` observation spaces: it reads the shared buffer into a tuple of strings once, when the
 vector env is built, so every later observation comes back as that first read (blank text).
-Without shared memory the observations travel through the workers' pipes, which is correct and,
-for text, just as fast.
+Without shared memory the observations travel through the workers' pipes, which is correct.
 
 Each env runs in a daemonic worker process; envs with ``valid_actions`` on probe their candidates
 in that process (the workers already use the cores), see :func:`s2b_env.probe_pool.can_start_workers`.
