@@ -122,8 +122,6 @@ class Prober:
         for i, name in enumerate(names):
             result.changed.append((name, diffs[i * DIFF_SIZE : (i + 1) * DIFF_SIZE].tobytes()))
         if not self._lib.halted():
-            if fired:  # the limit passed just after the batch finished: the batch counts
-                self._flag.value = 0
             return len(batch)
         # Stopped (or a Frotz error) inside candidate `at`: strtok has cut the buffer at every
         # ';' up to and including the one after it. The C code returned without restoring.
