@@ -33,10 +33,15 @@ from s2b_env.errors import require
 from training.profile import compare_profiles
 from training.targets import round_rating
 
+#: Share of the intended shift by which the target must move beyond the anchors' training items
+#: to count as item-specific.
+SPECIFIC_SHARE = 0.5
 #: The check's verdicts.
 VERDICTS: dict[str, str] = {
-    "item-specific": "the target moved in the intended direction, more than the anchors' "
-    "training items (item-specific answers were learned)",
+    "item-specific": "the target moved in the intended direction, beyond the anchors' training "
+    "items by at least half the intended shift (item-specific answers were learned)",
+    "mostly-average": "the target moved beyond the anchors' training items, but by less than "
+    "half the intended shift: mostly the average answer, with a small item-specific part",
     "average-only": "the target moved, but not beyond the anchors' training items (trained to "
     "keep their answers): the adapter learned only the average answer",
     "no-shift": "the target's held-out answers did not move significantly",
@@ -190,7 +195,7 @@ def evaluate_shift(
         }
     else:
         difference = {"mean": float("nan"), "ci_low": float("nan"), "ci_high": float("nan")}
-    verdict = _verdict(sign, target, difference, has_anchors=bool(len(anchor_d)))
+    verdict = _verdict(intended, target, difference, has_anchors=bool(len(anchor_d)))
 
     aligned_train_items = _scores(aligned_train)
     fit = {}
@@ -232,19 +237,29 @@ def evaluate_shift(
 
 
 def _verdict(
-    sign: float, target: Mapping[str, float], difference: Mapping[str, float], *, has_anchors: bool
+    intended: float,
+    target: Mapping[str, float],
+    difference: Mapping[str, float],
+    *,
+    has_anchors: bool,
 ) -> str:
-    """Classify the target's held-out shift against the anchors' training-item shift."""
+    """Classify the target's held-out shift against the anchors' training-item shift.
+
+    ``item-specific`` needs the target to move beyond the anchors (the difference's interval
+    excludes 0 in the intended direction) by at least :data:`SPECIFIC_SHARE` of the intended
+    shift; beyond them but by less is ``mostly-average``.
+    """
+    sign = 1.0 if intended > 0 else -1.0
     if not target["ci_low"] > 0 and not target["ci_high"] < 0:
         return "no-shift"
+    toward = sign * target["mean"] > 0
     if not has_anchors:  # nothing to compare with
-        intended = sign * target["mean"] > 0
-        return "item-specific" if intended else "wrong-way"
+        return "item-specific" if toward else "wrong-way"
     beyond = difference["ci_low"] > 0 if sign > 0 else difference["ci_high"] < 0
     against = difference["ci_high"] < 0 if sign > 0 else difference["ci_low"] > 0
-    toward = sign * target["mean"] > 0
     if toward and beyond:
-        return "item-specific"
+        large = sign * difference["mean"] >= SPECIFIC_SHARE * abs(intended)
+        return "item-specific" if large else "mostly-average"
     if not toward and against:
         return "wrong-way"
     return "average-only"

@@ -280,6 +280,7 @@ def _scenario(target_shift: float, anchor_shift: float, other_shift: float):
     [
         ((2.0, 0.0, 0.3), "item-specific"),
         ((1.0, 1.0, 1.0), "average-only"),
+        ((1.0, 0.6, 0.6), "mostly-average"),
         ((0.0, 0.0, 0.0), "no-shift"),
         ((-1.0, 0.0, 0.0), "wrong-way"),
     ],
