@@ -21,10 +21,12 @@ import ctypes
 import mmap
 import multiprocessing as mp
 import os
+import shutil
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -190,12 +192,17 @@ class _Worker:
         memory_fd = os.memfd_create("s2b-probe-progress")
         os.ftruncate(memory_fd, 8)
         self.progress = _Counter(mmap.mmap(memory_fd, 8))
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        paths = [p or os.getcwd() for p in sys.path]
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
+        # Its own working folder: files a story writes by itself (its own @save, a transcript)
+        # land there, not in the caller's folder, and go when the worker goes.
+        self.folder = tempfile.mkdtemp(prefix="s2b-probe-")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "s2b_env.probe_pool", str(theirs.fileno()), str(memory_fd)],
             pass_fds=(theirs.fileno(), memory_fd),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,  # jericho's C code prints a line when the emulator halts
+            cwd=self.folder,
             env=env,
         )
         theirs.close()
@@ -209,6 +216,7 @@ class _Worker:
         self.process.kill()
         self.process.wait(timeout=10)
         self.conn.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class ProbePool:
@@ -297,6 +305,7 @@ class ProbePool:
                 worker.process.kill()
                 worker.process.wait(timeout=10)
             worker.conn.close()
+            shutil.rmtree(worker.folder, ignore_errors=True)
         self._pool = []
 
 

@@ -223,6 +223,9 @@ class ValidActionFinder:
             )
         finally:
             env._memory.stale = True
+            guard = getattr(env, "_file_guard", None)
+            if guard is not None:  # files a story wrote by itself while probed
+                guard.sweep(*commands)
 
 
 def cache_key(env: Any, config: ValidActionConfig) -> str:
