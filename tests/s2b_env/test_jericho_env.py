@@ -10,12 +10,12 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import s2b_env
-from agents import RandomAgent
 from s2b_env import core
 from s2b_env.errors import GameNotFoundError, StoryFileError
 from s2b_env.jericho_env import JerichoEnv
 from s2b_env.registration import JERICHO_SUITE, env_id
 from tests.conftest import GAMES_DIR, JERICHO_DIR, shared_jericho_games
+from tests.helpers import rollout
 
 SHARED = shared_jericho_games()
 # The registry's Jericho ids, plus story files found in the games dir that jericho does not know.
@@ -25,19 +25,6 @@ JERICHO_IDS = sorted(k for k in gym.registry if k.startswith("s2b/jericho-"))
 
 def make(game: str, **kwargs) -> gym.Env:
     return gym.make(env_id("jericho", game), games_dir=GAMES_DIR, **kwargs)
-
-
-def rollout(env: gym.Env, seed: int, steps: int) -> list[tuple]:
-    agent = RandomAgent(seed=seed)
-    observation, info = env.reset(seed=seed)
-    trace = [(observation, info)]
-    for _ in range(steps):
-        action = agent.act(observation, info)
-        observation, reward, terminated, truncated, info = env.step(action)
-        trace.append((action, observation, reward, terminated, truncated, info))
-        if terminated or truncated:
-            break
-    return trace
 
 
 def test_registry_covers_the_suite_and_the_shared_files() -> None:

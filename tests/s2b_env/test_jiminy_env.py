@@ -13,7 +13,6 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import s2b_env  # noqa: F401  (registers the ids)
-from agents import RandomAgent
 from s2b_env.errors import DataError
 from s2b_env.jiminy_data import STARTING_PERCENTAGES, fast_forward_length
 from s2b_env.jiminy_env import (
@@ -26,6 +25,7 @@ from s2b_env.jiminy_env import (
 from s2b_env.jiminy_metrics import average_over_starts, episode_metrics
 from s2b_env.registration import JIMINY_GAMES, env_id
 from tests.conftest import GAMES_DIR, JIMINY_DIR
+from tests.helpers import rollout
 
 SHARED = sorted(p.name for p in JIMINY_DIR.iterdir() if p.is_dir()) if JIMINY_DIR.is_dir() else []
 MARKER_TEXT = ("[ID:", "[RWD_ID:", "[RIDX:", "[EVENT:")
@@ -59,19 +59,6 @@ def walkthrough_run(game: str, score_reading: str = "auto") -> tuple[list, list[
             if terminated or truncated:
                 break
     return observations, infos
-
-
-def rollout(env: gym.Env, seed: int, steps: int) -> list[tuple]:
-    agent = RandomAgent(seed=seed)
-    observation, info = env.reset(seed=seed)
-    trace = [(observation, info)]
-    for _ in range(steps):
-        action = agent.act(observation, info)
-        observation, reward, terminated, truncated, info = env.step(action)
-        trace.append((action, observation, reward, terminated, truncated, info))
-        if terminated or truncated:
-            break
-    return trace
 
 
 def copy_game(source: str, name: str, tmp_path: Path) -> Path:
