@@ -4,8 +4,9 @@ Runs ``--episodes`` episodes of ``--steps`` commands each on a game through
 :func:`s2b_env.vector.make_async` with one worker, then with two, and reports episodes/s and
 the ratio. Two workloads:
 
-- ``valid``: the agent picks at random among ``info["valid_actions"]`` (``valid_actions=True``;
-  each worker probes in its own process), the way an LLM agent choosing among valid actions runs;
+- ``valid``: the agent picks at random among ``info["valid_actions"]`` (found in each worker's
+  own process, cache off so both runs do the same work), the way an LLM agent choosing among
+  valid actions runs;
 - ``plain``: the agent picks at random among the eight compass directions and ``look``; the
   episode's work is then mostly the pipes between the processes.
 
@@ -32,7 +33,9 @@ def run(
 
     kwargs = {"games_dir": games_dir, "max_episode_steps": steps}
     if workload == "valid":
-        kwargs["valid_actions"] = True
+        # No cache: one worker would reuse more of its own results than each of two does, and
+        # the two runs would not do the same work.
+        kwargs["valid_actions"] = {"cache_size": 0}
     envs = make_async(env_id, workers, **kwargs)
     rng = np.random.default_rng(0)
     try:
