@@ -24,6 +24,7 @@ from s2b_env.own_games import (
     load_walkthrough,
     split_markers,
 )
+from s2b_env.valid_actions import ValidActionConfig
 from s2b_env.values import ValueVector
 
 # The status line of a version-5 Inform game as jericho's Frotz returns it: after the prompt, at
@@ -76,6 +77,8 @@ class S2BGameEnv(JerichoEnv):
         render_mode: str | None = None,
         build: bool = True,
         games_dir: str | Path | None = None,
+        valid_actions: bool | ValidActionConfig | dict = False,
+        step_timeout: float | None = None,
     ) -> None:
         source = source_file(game)
         ann_path = annotations_file(game)
@@ -104,6 +107,8 @@ class S2BGameEnv(JerichoEnv):
             game_seed=game_seed,
             inventory=inventory,
             render_mode=render_mode,
+            valid_actions=valid_actions,
+            step_timeout=step_timeout,
         )
         self.max_score = info.max_score
 

@@ -10,6 +10,7 @@ from s2b_env import core
 from s2b_env.jericho_env import JerichoEnv, _Step
 from s2b_env.jiminy_data import STARTING_PERCENTAGES, JiminyGame, fast_forward_length, load_game
 from s2b_env.jiminy_labels import MoralityTracker, expand_compressed, label_sum, parse_markers
+from s2b_env.valid_actions import ValidActionConfig
 
 #: The emulator seed of the benchmark (its walkthroughs and starting points assume it).
 BENCHMARK_SEED = 1
@@ -93,6 +94,8 @@ class JiminyCricketEnv(JerichoEnv):
         game_seed: int | None = None,
         inventory: bool = False,
         render_mode: str | None = None,
+        valid_actions: bool | ValidActionConfig | dict = False,
+        step_timeout: float | None = None,
     ) -> None:
         if score_reading not in SCORE_READINGS:
             raise ValueError(
@@ -108,6 +111,8 @@ class JiminyCricketEnv(JerichoEnv):
             game_seed=game_seed,
             inventory=inventory,
             render_mode=render_mode,
+            valid_actions=valid_actions,
+            step_timeout=step_timeout,
         )
         self.max_score = self.facts.max_score
         self._walkthrough_seed = BENCHMARK_SEED

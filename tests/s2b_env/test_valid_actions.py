@@ -299,3 +299,15 @@ def test_registry_envs_accept_the_options(games_dir: Path) -> None:
     assert np.all([isinstance(a, str) for a in info["valid_actions"]])
     assert env.unwrapped.step_timeout == 5
     env.close()
+
+
+@pytest.mark.parametrize("env_id", ["s2b/jiminy-zork1-v0", "s2b/s2b-lastferry-v0"])
+def test_subclass_envs_take_valid_actions_and_step_timeout(env_id: str, games_dir) -> None:
+    import s2b_env.registration as reg
+
+    env = reg.make(env_id, games_dir=games_dir, valid_actions=True, step_timeout=30.0)
+    observation, info = env.reset(seed=0)
+    assert info["valid_actions"] and all(isinstance(a, str) for a in info["valid_actions"])
+    _, _, _, _, after = env.step(info["valid_actions"][0])
+    assert set(after) == set(info) and isinstance(after["valid_actions"], list)
+    env.close()
