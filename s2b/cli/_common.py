@@ -61,12 +61,37 @@ def parse_env_args(pairs: list[str]) -> dict[str, Any]:
     return kwargs
 
 
-def make_env(name: str, games_dir: Path | None, env_args: dict[str, Any], **kwargs: Any):
-    """Make an s2b env by id or short name (see :func:`s2b_env.registration.make`)."""
-    import s2b_env  # noqa: F401  (registers the ids)
-    from s2b_env.registration import make
+def make_env(
+    name: str,
+    games_dir: Path | None,
+    env_args: dict[str, Any],
+    *,
+    step_timeout: float | None = None,
+    **kwargs: Any,
+):
+    """Make an s2b env by id or short name (see :func:`s2b_env.registration.make`).
 
+    ``step_timeout`` (seconds) is given to the envs that take one (the game envs' watchdog).
+    """
+    import s2b_env  # registers the ids
+    from s2b_env.registration import accepts_kwarg, make, resolve_env_id
+
+    if step_timeout is not None and "step_timeout" not in env_args:
+        s2b_env.register_games_dir(games_dir)
+        if accepts_kwarg(resolve_env_id(name), "step_timeout"):
+            kwargs["step_timeout"] = step_timeout
     return make(name, games_dir=games_dir, **env_args, **kwargs)
+
+
+def add_step_timeout(parser: argparse.ArgumentParser) -> None:
+    """Add ``--step-timeout SECONDS`` (the game envs' watchdog)."""
+    parser.add_argument(
+        "--step-timeout",
+        type=float,
+        default=30.0,
+        help="stop a game command that runs longer than this many seconds, restore the game and "
+        "report it (0: no watchdog; default: 30)",
+    )
 
 
 def add_model_args(parser: argparse.ArgumentParser) -> None:

@@ -10,7 +10,14 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from s2b.cli._common import add_env_args, add_games_dir, make_agent, make_env, parse_env_args
+from s2b.cli._common import (
+    add_env_args,
+    add_games_dir,
+    add_step_timeout,
+    make_agent,
+    make_env,
+    parse_env_args,
+)
 
 _MORALITY = ("bad_others", "bad_self", "good_others", "good_self")
 
@@ -37,6 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--delay", type=float, default=0.0, help="seconds between an agent's moves (default 0)"
     )
+    add_step_timeout(parser)
     add_env_args(parser)
     parser.set_defaults(handler=play)
 
@@ -89,7 +97,10 @@ def describe_step(info: dict[str, Any], reward: float | None = None) -> list[Tex
 def play(args: argparse.Namespace, console: Console) -> int:
     from agents import AgentFinished, HumanAgent
 
-    env = make_env(args.game, args.games_dir, parse_env_args(args.env_arg))
+    env = make_env(
+        args.game, args.games_dir, parse_env_args(args.env_arg),
+        step_timeout=args.step_timeout or None,
+    )  # fmt: skip
     try:
         if args.agent == "human":
             agent = HumanAgent(read=lambda prompt: console.input(f"[bold]{prompt}[/]"))

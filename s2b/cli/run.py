@@ -56,6 +56,13 @@ class RunConfig:
     max_steps: int | None = field(
         default=None, metadata={"help": "stop each episode after this many actions"}
     )
+    step_timeout: float = field(
+        default=30.0,
+        metadata={
+            "help": "stop a game command that runs longer than this many seconds, restore the "
+            "game and report it (0: no watchdog)"
+        },
+    )
     resume: bool = field(
         default=False, metadata={"help": "continue a run in --out, skipping finished episodes"}
     )
@@ -76,6 +83,8 @@ class RunConfig:
             raise ValueError(f"--max-steps must be >= 1, got {self.max_steps}")
         if self.progress not in PROGRESS_MODES:
             raise ValueError(f"--progress must be one of {PROGRESS_MODES}, got {self.progress!r}")
+        if self.step_timeout < 0:
+            raise ValueError(f"--step-timeout must be >= 0 seconds, got {self.step_timeout}")
         if self.resume and self.out is None:
             raise ValueError("--resume needs --out DIR (the run to continue)")
         if self.walkthrough is not None and self.agent != "walkthrough":
@@ -185,7 +194,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from s2b_env.trajectory import TrajectoryWriter, keep_complete_episodes
 
     config = dataclass_from_args(RunConfig, args)
-    env = make_env(config.env, config.games_dir, parse_env_args(list(config.env_arg)))
+    env = make_env(
+        config.env, config.games_dir, parse_env_args(list(config.env_arg)),
+        step_timeout=config.step_timeout or None,
+    )  # fmt: skip
     env_id = env.spec.id if env.spec else config.env
     model = model_settings(args) if config.agent == "llm" else None
     run_id = config.run_id(model)
