@@ -13,6 +13,7 @@ and leaves everything in one run folder::
     RUN/adapter/               the LoRA adapter (adapter_model.safetensors)
     RUN/checkpoints/           trainer checkpoints
     RUN/logs/                  train_log.jsonl, train.log
+    RUN/timings.json           seconds per stage and peak memory, over all calls (resumes)
     RUN/results.json           evaluate_shift's result plus timings and memory
     RUN/summary.md, RUN/shift.png
 
@@ -22,9 +23,10 @@ Every stage writes its output before the next starts, so ``resume=True`` skips w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -80,8 +82,8 @@ class AlignResult:
         run_dir: The run folder.
         evaluation: :func:`training.evaluate.evaluate_shift`'s result.
         train: The training summary (``train_summary.json``).
-        timings: Seconds per stage in this call.
-        peak_rss_gib: Peak resident memory of this process, GiB.
+        timings: Seconds per stage, summed over the calls that worked on it (resumes), and total.
+        peak_rss_gib: Peak resident memory over those calls, GiB.
     """
 
     run_dir: Path
@@ -153,8 +155,7 @@ def run_align(
     run_dir = Path(run_dir)
     _prepare_run_dir(run_dir, config, resume)
     say = _say(console, progress)
-    started = time.monotonic()
-    timings: dict[str, float] = {}
+    ledger = _Ledger(run_dir / "timings.json")
     survey = survey or load_survey()
     if config.targets.target_profile is not None:
         profile_targets = load_target_profile(config.targets.target_profile)
@@ -172,6 +173,7 @@ def run_align(
     threads = config.train.threads or None
 
     def profiles(backend: Any, prefix: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The held-out and train profiles; ``ran[prefix]`` says whether any prompt was asked."""
         out = []
         for split, values in (("heldout", plan.evaluated), ("train", plan.trained)):
             name = f"{prefix}-{split}"
@@ -188,15 +190,17 @@ def run_align(
             if resume and done.is_file():
                 out.append(load_profile(done))
                 continue
+            ran[prefix] = True
             with _ProfileProgress(console, progress, name) as bar:
                 out.append(run_profile(backend, survey, cfg, progress=bar.update))
         return out[0], out[1]
 
+    ran = {"baseline": False, "aligned": False}
+
     # 1. baseline profile, targets and data
-    t0 = time.monotonic()
     say(f"baseline profile of {model_dir.name} ({len(plan.evaluated)} values held-out, "
         f"{len(plan.trained)} values train, {len(plan.phrasings)} phrasings)")  # fmt: skip
-    with TransformersBackend(model_dir, threads=threads) as backend:
+    with ledger.stage("baseline", ran), TransformersBackend(model_dir, threads=threads) as backend:
         base_heldout, base_train = profiles(backend, "baseline")
         items = training_items(survey, plan.trained, config.data.train_items_per_value or None)
         scores = {i["id"]: i["score"] for i in base_train["items"]}
@@ -210,34 +214,35 @@ def run_align(
         )
     check_split(rows, survey)
     save_examples(rows, run_dir / "data" / "train.jsonl")
-    timings["baseline"] = round(time.monotonic() - t0, 2)
 
     # 2. training
-    t0 = time.monotonic()
     summary_path = run_dir / "train_summary.json"
     adapter = run_dir / "adapter"
     if resume and summary_path.is_file() and (adapter / "adapter_model.safetensors").is_file():
         say("training: already done")
         train = json.loads(summary_path.read_text())
+        ledger.add("train", 0.0, worked=False)
     else:
         say(f"training: {len(rows)} examples x {config.train.epochs:g} epochs")
-        train = train_adapter(
-            model_dir,
-            rows,
-            run_dir,
-            lora=config.lora,
-            train=config.train,
-            progress=progress,
-            console=console,
-            resume=resume,
-            callbacks=callbacks,
-        ).to_json()
-    timings["train"] = round(time.monotonic() - t0, 2)
+        with ledger.stage("train", {"train": True}):
+            train = train_adapter(
+                model_dir,
+                rows,
+                run_dir,
+                lora=config.lora,
+                train=config.train,
+                progress=progress,
+                console=console,
+                resume=resume,
+                callbacks=callbacks,
+            ).to_json()
 
     # 3. aligned profile and evaluation
-    t0 = time.monotonic()
     say("aligned profile (base model + adapter)")
-    with TransformersBackend(model_dir, adapter=adapter, threads=threads) as backend:
+    with (
+        ledger.stage("aligned", ran),
+        TransformersBackend(model_dir, adapter=adapter, threads=threads) as backend,
+    ):
         aligned_heldout, aligned_train = profiles(backend, "aligned")
     evaluation = evaluate_shift(
         base_heldout,
@@ -248,9 +253,7 @@ def run_align(
         bootstrap=config.eval.bootstrap,
         seed=config.train.seed,
     )
-    timings["evaluate"] = round(time.monotonic() - t0, 2)
-    timings["total"] = round(time.monotonic() - started, 2)
-    peak = round(peak_rss_gib(), 3)
+    timings, peak = ledger.timings(), ledger.peak
     meta = {
         "model": str(config.model or model_dir.name),
         "moved": ", ".join(
@@ -280,6 +283,38 @@ def run_align(
     plot_shift(evaluation, run_dir / "shift.png", title=f"s2b align: {meta['moved']}")
     (run_dir / "summary.md").write_text(summary_markdown(evaluation, meta))
     return AlignResult(run_dir, evaluation, train, timings, peak)
+
+
+class _Ledger:
+    """Seconds per stage and peak memory of a run, summed over the calls that did the work
+    (a resumed call adds what it did, not the time to skip finished stages)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        data = json.loads(path.read_text()) if path.is_file() else {}
+        self.seconds: dict[str, float] = dict(data.get("seconds", {}))
+        self.calls = int(data.get("calls", 0)) + 1
+        self.peak = float(data.get("peak_rss_gib", 0.0))
+
+    def add(self, stage: str, seconds: float, worked: bool) -> None:
+        if worked or stage not in self.seconds:
+            self.seconds[stage] = round(self.seconds.get(stage, 0.0) + seconds, 2)
+        self.peak = round(max(self.peak, peak_rss_gib()), 3)
+        payload = {"seconds": self.seconds, "peak_rss_gib": self.peak, "calls": self.calls}
+        self.path.write_text(json.dumps(payload, indent=1) + "\n")
+
+    @contextlib.contextmanager
+    def stage(self, stage: str, worked: dict[str, bool]) -> Iterator[None]:
+        """Time a stage, recorded even when it is interrupted; ``worked[stage]`` says whether
+        it did work (read at its end)."""
+        t0 = time.monotonic()
+        try:
+            yield
+        finally:
+            self.add(stage, time.monotonic() - t0, worked.get(stage, False))
+
+    def timings(self) -> dict[str, float]:
+        return {**self.seconds, "total": round(sum(self.seconds.values()), 2)}
 
 
 def _prepare_run_dir(run_dir: Path, config: AlignConfig, resume: bool) -> None:
