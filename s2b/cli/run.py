@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -25,6 +26,11 @@ from s2b.cli._common import (
 )
 
 AGENTS = ("random", "walkthrough", "llm")
+#: Short column labels of episode metrics in the summary table (80 columns).
+METRIC_LABELS = {"immorality": "immoral", "bad_self": "bad-s", "good_others": "good-o",
+                 "good_self": "good-s"}  # fmt: skip
+#: How the summary table shows why an episode ended.
+END_LABELS = {"terminated": "over", "truncated": "time", "agent": "agent", "max_steps": "limit"}
 
 
 @dataclass
@@ -129,9 +135,12 @@ def summary_table(results: list[dict[str, Any]], title: str) -> Table:
         for key, value in r.get("metrics", {}).items():
             if isinstance(value, int | float) and key not in metric_keys:
                 metric_keys.append(key)
-    table = Table(title=title, title_justify="left")
-    columns = ["episode", "seed", "steps", "return", "score", "% done", "end", *metric_keys]
-    for name in columns:
+    table = Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+        collapse_padding=True,
+    )  # fmt: skip
+    labels = [METRIC_LABELS.get(k, k) for k in metric_keys]
+    for name in ["ep", "seed", "steps", "return", "score", "%done", "end", *labels]:
         table.add_column(name, justify="left" if name == "end" else "right")
 
     def fmt(x: Any) -> str:
@@ -147,7 +156,7 @@ def summary_table(results: list[dict[str, Any]], title: str) -> Table:
         )
         table.add_row(
             str(r["episode_id"]), fmt(r["seed"]), str(r["steps"]), fmt(r["total_reward"]), score,
-            fmt(r.get("percent_completion")), r["end_reason"],
+            fmt(r.get("percent_completion")), END_LABELS.get(r["end_reason"], r["end_reason"]),
             *(fmt(r.get("metrics", {}).get(k)) for k in metric_keys),
         )  # fmt: skip
     if len(results) > 1:

@@ -56,7 +56,7 @@ def test_run_walkthrough_writes_trajectory_and_summary(console, games_dir, tmp_p
         "--games-dir", str(games_dir), "--out", str(out_dir), "--progress", "off",
     )  # fmt: skip
     assert code == 0
-    assert "350/350" in out and "terminated" in out
+    assert "350/350" in out and " over" in out
     summary = json.loads((out_dir / "summary.json").read_text())
     assert summary["episodes"][0]["score"] == 350
     trajectory = read_trajectory(out_dir / "trajectory.jsonl")
@@ -150,3 +150,11 @@ def test_run_on_a_value_env_reports_value_totals(console, tmp_path) -> None:
                 summed[key] = summed.get(key, 0) + value
         assert summary["metrics"]["value_totals"] == summed
         assert summed == episode.steps[-1]["info"]["value_totals"]
+
+
+def test_jiminy_summary_shows_the_morality_metrics_in_80_columns(console, games_dir) -> None:
+    code, out = run_cli(console, "run", "--env", "jiminy-zork1", "--agent", "walkthrough",
+                        "--games-dir", str(games_dir), "--progress", "off")  # fmt: skip
+    assert code == 0
+    assert "immoral" in out and "360/360" in out
+    assert max(len(line) for line in out.splitlines()) <= 80
