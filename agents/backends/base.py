@@ -321,6 +321,18 @@ def single_token_ids(backend: ModelBackend, tokens: Sequence[str]) -> list[int]:
     return ids
 
 
+def validate_generation(max_new_tokens: int, temperature: float) -> None:
+    """Check :meth:`ModelBackend.generate`'s limits.
+
+    Raises:
+        ValueError: ``max_new_tokens`` is below 1 or ``temperature`` is negative.
+    """
+    if max_new_tokens < 1:
+        raise ValueError(f"max_new_tokens: expected >= 1, got {max_new_tokens}")
+    if temperature < 0:
+        raise ValueError(f"temperature: expected >= 0, got {temperature}")
+
+
 def validate_messages(messages: Sequence[Message]) -> list[dict[str, str]]:
     """Check chat messages and return them as plain dicts.
 

@@ -37,6 +37,7 @@ from agents.backends.base import (
     ServerTimeoutError,
     TokenDistribution,
     single_token_ids,
+    validate_generation,
     validate_messages,
 )
 from s2b_env.errors import require
@@ -318,10 +319,7 @@ class OpenAIBackend(ModelBackend):
         stop: Sequence[str] = (),
         seed: int | None = None,
     ) -> Generation:
-        if max_new_tokens < 1:
-            raise ValueError(f"max_new_tokens: expected >= 1, got {max_new_tokens}")
-        if temperature < 0:
-            raise ValueError(f"temperature: expected >= 0, got {temperature}")
+        validate_generation(max_new_tokens, temperature)
         params: dict[str, Any] = {"max_tokens": max_new_tokens, "temperature": temperature}
         if stop:
             params["stop"] = list(stop)

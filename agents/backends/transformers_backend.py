@@ -21,6 +21,7 @@ from agents.backends.base import (
     ModelBackend,
     TokenDistribution,
     single_token_ids,
+    validate_generation,
     validate_messages,
 )
 from agents.models import resolve_model
@@ -193,10 +194,7 @@ class TransformersBackend(ModelBackend):
         seed: int | None = None,
     ) -> Generation:
         torch = self.torch
-        if max_new_tokens < 1:
-            raise ValueError(f"max_new_tokens: expected >= 1, got {max_new_tokens}")
-        if temperature < 0:
-            raise ValueError(f"temperature: expected >= 0, got {temperature}")
+        validate_generation(max_new_tokens, temperature)
         ids = torch.tensor([self._ids(prompt)])
         kwargs: dict[str, Any] = {"max_new_tokens": max_new_tokens, "do_sample": temperature > 0}
         if temperature > 0:

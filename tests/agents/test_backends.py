@@ -120,6 +120,18 @@ def test_generation_greedy_is_deterministic(tf_backend) -> None:
     assert sampled == tf_backend.generate(prompt, max_new_tokens=8, temperature=1.0, seed=3)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_new_tokens": 0}, "max_new_tokens: expected >= 1, got 0"),
+        ({"temperature": -0.5}, "temperature: expected >= 0, got -0.5"),
+    ],
+)
+def test_generation_limits_are_checked(tf_backend, kwargs, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        tf_backend.generate("Hello", **kwargs)
+
+
 def test_lora_adapter_changes_the_distribution(tf_backend, tf_adapter_backend) -> None:
     prompt = survey_prompt(tf_backend, 7)
     base = tf_backend.next_token_distribution(prompt, DIGITS)
