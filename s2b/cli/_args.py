@@ -56,7 +56,12 @@ def add_dataclass_args(
             kwargs["default"] = field.default_factory()
         else:
             kwargs["required"] = True
-        if "default" in kwargs and kwargs["default"] is not None and kwargs["help"]:
+        if (
+            "default" in kwargs
+            and kwargs["default"] is not None
+            and kwargs["help"]
+            and "(default" not in kwargs["help"]  # the help names it already
+        ):
             kwargs["help"] += " (default: %(default)s)"
         origin = get_origin(tp)
         if tp is bool:
@@ -67,7 +72,14 @@ def add_dataclass_args(
         elif origin in (tuple, list):
             item = get_args(tp)[0] if get_args(tp) else str
             kwargs["nargs"] = "*"
+            kwargs["action"] = "extend"  # a repeated option adds to the list
             kwargs["type"] = item
+            if "default" in kwargs:
+                # argparse would extend the default itself: leave it out (None) and let
+                # dataclass_from_args fall back to the field's default when nothing was given.
+                shown = " ".join(map(str, kwargs["default"] or ())) or "none"
+                kwargs["help"] = kwargs["help"].replace("%(default)s", shown.replace("%", "%%"))
+                kwargs["default"] = None
         elif tp in (int, float, str, Path):
             kwargs["type"] = tp
         else:
@@ -87,6 +99,8 @@ def dataclass_from_args(cls: type[T], args: argparse.Namespace, **overrides: Any
             values[field.name] = overrides[field.name]
         elif hasattr(args, field.name):
             value = getattr(args, field.name)
+            if value is None:  # not given (list options) or None by default: the field's default
+                continue
             if isinstance(value, list):
                 value = tuple(value)
             values[field.name] = value

@@ -200,7 +200,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from agents.runner import run_episode
-    from s2b_env.trajectory import TrajectoryWriter, keep_complete_episodes
+    from s2b_env.trajectory import TrajectoryWriter, keep_complete_episodes, read_header
 
     config = dataclass_from_args(RunConfig, args)
     env = make_env(
@@ -219,6 +219,14 @@ def run(args: argparse.Namespace, console: Console) -> int:
                 f"{path} exists; pass --resume to continue that run, or choose another --out"
             )
         if config.resume and path.exists():
+            # Check the run before the rewrite, so a refused resume leaves the file as it was.
+            saved = read_header(path)
+            if saved.get("run_id") != run_id:
+                raise ValueError(
+                    f"{path} holds another run (saved options: {json.dumps(saved.get('config'))}); "
+                    "--resume needs the same env, agent, seed and model options, or choose "
+                    "another --out"
+                )
             keep_complete_episodes(path)
             done = _completed_episodes(path)
         base = env.unwrapped

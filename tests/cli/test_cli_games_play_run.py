@@ -77,8 +77,15 @@ def test_run_random_resumes_where_it_stopped(console, games_dir, tmp_path) -> No
     (out_dir / "trajectory.jsonl").write_text("".join(lines[:cut]) + lines[cut][:20])
     again = Console(file=io.StringIO(), width=80)
     assert run_cli(again, *args)[0] == 2  # refuses to overwrite without --resume
+    # A resume with other options is refused before the file is touched.
+    cut_file = (out_dir / "trajectory.jsonl").read_bytes()
+    other = Console(file=io.StringIO(), width=80)
+    code, out = run_cli(other, *[a if a != "7" else "8" for a in args], "--resume")
+    assert code == 2 and "holds another run" in out and '"seed": 7' in out
+    assert (out_dir / "trajectory.jsonl").read_bytes() == cut_file
     code, out = run_cli(again, *args, "--resume")
     assert code == 0
+    assert "episode 2:" in out and "episode 1:" not in out  # only the cut episode is replayed
     resumed = read_trajectory(out_dir / "trajectory.jsonl")
     assert [e.actions for e in resumed.episodes] == [e.actions for e in full.episodes]
     assert all(e.complete for e in resumed.episodes)
