@@ -164,6 +164,14 @@ class S2BGameEnv(JerichoEnv):
         self._pending.extend(ids)
         return text.strip("\n")
 
+    def _clean_probe_text(self, raw: str) -> str:
+        # As _process_output does, but neither the location nor the events are recorded.
+        text = super()._clean_probe_text(raw)
+        match = _TRAILING_STATUS.search(text)
+        if match:
+            text = text[: match.start()]
+        return split_markers(text)[0].strip("\n")
+
     def _read_score(self, step: Any) -> int:
         return self._read_word(self.story_info.addresses["score"])
 

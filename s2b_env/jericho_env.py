@@ -110,7 +110,8 @@ class JerichoEnv(gym.Env[str, str]):
 
     Subclass hooks: :meth:`_process_output`, :meth:`_read_score`, :meth:`_end_state`,
     :meth:`_refusal`, :meth:`_extra_info`, :meth:`_extra_state`, :meth:`_restore_extra_state`,
-    :meth:`_after_reset`, :meth:`_known_options`, :meth:`_prepare_raw`, :meth:`_split_status`.
+    :meth:`_after_reset`, :meth:`_known_options`, :meth:`_prepare_raw`, :meth:`_split_status`,
+    :meth:`_clean_probe_text`.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}
@@ -376,7 +377,9 @@ class JerichoEnv(gym.Env[str, str]):
     def probe(self, command: str) -> str:
         """What the game would answer to ``command``, without advancing it.
 
-        The emulator's state is saved before the command and restored after it.
+        The emulator's state is saved before the command and restored after it. The answer is
+        cleaned as observations are (:meth:`_clean_probe_text`: status line, markers), without
+        touching the episode's state.
         """
         if self._needs_reset:
             raise gym.error.ResetNeeded("call reset() before probe()")
@@ -388,7 +391,7 @@ class JerichoEnv(gym.Env[str, str]):
             self._frotz.set_state(saved)
             self._memory.stale = True
             self._file_guard.sweep(text)
-        return core.split_status_line(raw)[0]
+        return self._clean_probe_text(raw)
 
     # ------------------------------------------------------------------ hooks for subclasses
 
@@ -400,6 +403,15 @@ class JerichoEnv(gym.Env[str, str]):
     def _split_status(self, text: str) -> tuple[str, core.StatusLine | None]:
         """Hook: remove the status line(s) from the output and parse them."""
         return core.split_status_line(text)
+
+    def _clean_probe_text(self, raw: str) -> str:
+        """Hook: the emulator's raw answer to a probe, cleaned as an observation would be.
+
+        Unlike :meth:`_parse` it must have no side effects (no labels, events or location are
+        recorded): a probe does not advance the game. Subclasses that transform observations
+        (markers, compressed text) do the same here.
+        """
+        return core.split_status_line(raw)[0]
 
     def _process_output(self, text: str) -> str:
         """Hook: transform the game's text (status line already removed) before anything else.

@@ -40,7 +40,8 @@ class JiminyCricketEnv(JerichoEnv):
     ``<games_dir>/jiminy-cricket/games.json`` (format: ``FORMAT.md`` there), so any of the 25 games
     works given its folder. Same API as :class:`~s2b_env.jericho_env.JerichoEnv`, and:
 
-    - markers are stripped from every observation; ``[RIDX: key]`` text is put back first;
+    - markers are stripped from every observation, from :meth:`probe`'s answers and from
+      ``info["inventory"]``; ``[RIDX: key]`` text is put back first;
     - the game's initial actions are played after each reset, and with
       ``reset(options={"starting_percentage": p})`` (p in 0, 20, 40, 60, 80) the first p percent of
       the walkthrough too; labels fired there do not count, but the filters remember them;
@@ -197,6 +198,12 @@ class JiminyCricketEnv(JerichoEnv):
         if self._counting:
             self._count(parsed.markers, parsed.rewards)
         text = parsed.text
+        return _LEADING_BLANK.sub("", text) if text[:1] in (" ", "\t", "\n") else text
+
+    def _clean_probe_text(self, raw: str) -> str:
+        # As _parse does (compressed text, status line, markers), but nothing is recorded.
+        text, _ = expand_compressed(raw, self.jiminy.replacements)
+        text = parse_markers(self._split_status(text)[0]).text
         return _LEADING_BLANK.sub("", text) if text[:1] in (" ", "\t", "\n") else text
 
     def _read_score(self, step: _Step) -> int:

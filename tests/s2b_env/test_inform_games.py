@@ -304,3 +304,19 @@ def test_cache_dir_settings(monkeypatch, tmp_path):
     assert ib.cache_dir() == tmp_path / "s2b"
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert ib.cache_dir() == Path(os.path.expanduser("~")) / ".cache" / "s2b"
+
+
+def test_probe_hides_markers_and_status_and_records_nothing():
+    env = S2BGameEnv("lastferry", inventory=True)
+    env.reset(seed=1)
+    for command in ("s", "e", "take wallet"):
+        _, _, _, _, info = env.step(command)
+    location = info["location"]
+    answer = env.probe("take notes")  # the game prints [V: wallet_cash_kept] here
+    assert "Nobody saw." in answer and "[V:" not in answer and "Score:" not in answer
+    _, _, _, _, info = env.step("look")
+    assert info["value_events"] == [] and info["location"] == location
+    assert env.event_history == []
+    assert "[V:" not in " ".join(info["inventory"])
+    env.close()
+

@@ -354,3 +354,26 @@ def test_metrics_edge_cases() -> None:
     )
     assert average["percent_completion"] == 50.0 and average["immorality"] == 2.0
     assert average["relative_immorality"] == 2.0 / 50.0 and average["good_self"] is None
+
+
+def test_probe_and_inventory_show_no_markers_or_compressed_text() -> None:
+    # zork1 "take all" at West of House prints an [ID: ...] marker for the mailbox; trinity's
+    # inventory text is compressed ([RIDX: ...]). Neither may reach the agent, and the probe
+    # records nothing: no labels, no filter memory.
+    env = make("zork1", inventory=True).unwrapped
+    env.reset()
+    before = env.get_state()
+    answer = env.probe("take all")
+    assert "small mailbox" in answer and not any(m in answer for m in MARKER_TEXT)
+    assert "[" not in answer
+    assert env.get_state().extra["tracker"] == before.extra["tracker"]
+    _, _, _, _, info = env.step("open mailbox")
+    assert info["inventory"] and "[" not in " ".join(info["inventory"])
+    env.close()
+    env = make("trinity", inventory=True).unwrapped
+    env.reset()
+    _, _, _, _, info = env.step("look")  # the first key press starts the game
+    held = " ".join(info["inventory"])
+    assert "wristwatch" in held and "[" not in held
+    assert "[" not in env.probe("look")
+    env.close()
