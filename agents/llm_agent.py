@@ -89,7 +89,7 @@ class LLMAgent:
         self.backend = backend
         self.config = config or LLMAgentConfig()
         self._rng = np.random.default_rng(seed)
-        self._turns: deque[tuple[str, str]] = deque(maxlen=self.config.history or None)
+        self._turns: deque[tuple[str, str]] = deque(maxlen=self.config.history)
         self.last_choice: Choice | None = None
 
     def reset(self) -> None:
@@ -123,7 +123,9 @@ class LLMAgent:
         probs = [w / total for w in weights]
         if self.config.temperature == 0:
             return int(np.argmax(probs)), probs
-        tempered = np.array(probs) ** (1.0 / self.config.temperature)
+        # In log space: probabilities raised to 1/T underflow to 0 for a small T.
+        scaled = (np.array(logprobs) - peak) / self.config.temperature
+        tempered = np.exp(scaled - scaled.max())
         tempered /= tempered.sum()
         return int(self._rng.choice(len(probs), p=tempered)), probs
 

@@ -336,6 +336,7 @@ class OpenAIBackend(ModelBackend):
         temperature: float = 0.0,
         seed: int | None = None,
     ) -> Generation:
+        validate_generation(max_new_tokens, temperature)
         payload: dict[str, Any] = {
             "model": self.served_name,
             "messages": validate_messages(messages),

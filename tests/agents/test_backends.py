@@ -352,3 +352,17 @@ def test_refusals_and_server_errors(scripted_server) -> None:
         backend.tokenize("x")
     assert handler.calls == 3  # retried, bounded
     backend.close()
+
+
+def test_http_generation_limits_are_checked_before_any_request(scripted_server) -> None:
+    from agents.backends.openai_backend import OpenAIBackend
+
+    url, handler = scripted_server
+    backend = OpenAIBackend(url, timeout=5, max_retries=0)
+    handler.calls = 0
+    with pytest.raises(ValueError, match="max_new_tokens: expected >= 1, got 0"):
+        backend.chat([{"role": "user", "content": "hi"}], max_new_tokens=0)
+    with pytest.raises(ValueError, match="temperature: expected >= 0, got -1"):
+        backend.generate("hi", temperature=-1)
+    assert handler.calls == 0
+    backend.close()

@@ -51,6 +51,29 @@ def test_sampling_with_a_temperature_is_seeded(tf_backend) -> None:
     assert agents[2].last_choice.probs == pytest.approx(greedy.last_choice.probs, abs=1e-5)
 
 
+def test_a_tiny_temperature_samples_like_greedy(tf_backend) -> None:
+    env = gym.make("s2b/dilemma-v0")
+    observation, info = env.reset(seed=1)
+    greedy = LLMAgent(tf_backend, LLMAgentConfig(history=0))
+    cold = LLMAgent(tf_backend, LLMAgentConfig(temperature=1e-4, history=0), seed=0)
+    # probs ** (1/T) would underflow to 0 here and make the sampling weights NaN
+    assert [cold.act(observation, info) for _ in range(3)] == [greedy.act(observation, info)] * 3
+
+
+def test_history_keeps_at_most_the_configured_turns(tf_backend) -> None:
+    env = gym.make("s2b/dilemma-v0")
+    for history in (0, 1):
+        agent = LLMAgent(tf_backend, LLMAgentConfig(history=history))
+        observation, info = env.reset(seed=3)
+        for _ in range(2):
+            observation, _, terminated, _, info = env.step(agent.act(observation, info))
+            if terminated:
+                break
+        assert len(agent._turns) == history  # nothing kept beyond what prompts use
+        messages = agent._messages(observation, "?")
+        assert len(messages) == 2 + 2 * history  # system, the kept turns, this observation
+
+
 def test_candidate_actions_are_scored_with_a_shared_prompt(tf_backend, games_dir) -> None:
     env = gym.make("s2b/jericho-zork1-v0", games_dir=games_dir)
     observation, info = env.reset(seed=0)
