@@ -41,6 +41,7 @@ class EnvState:
     observation: str
     info: dict[str, Any]
     extra: Any = None
+    location: str | None = None
 
 
 @dataclass
@@ -292,6 +293,7 @@ class JerichoEnv(gym.Env[str, str]):
             observation=self._observation,
             info=copy.deepcopy(self._info),
             extra=copy.deepcopy(self._extra_state()),
+            location=self._location,
         )
 
     def set_state(self, state: EnvState) -> None:
@@ -316,6 +318,7 @@ class JerichoEnv(gym.Env[str, str]):
         self._victory = state.victory
         self._observation = state.observation
         self._info = copy.deepcopy(state.info)
+        self._location = state.location
         self._restore_extra_state(copy.deepcopy(state.extra))
 
     @property

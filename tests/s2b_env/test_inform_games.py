@@ -320,3 +320,16 @@ def test_probe_hides_markers_and_status_and_records_nothing():
     assert "[V:" not in " ".join(info["inventory"])
     env.close()
 
+
+def test_set_state_restores_the_location():
+    env = S2BGameEnv("lastferry")
+    env.reset(seed=1)
+    for command in ("s", "e"):
+        _, _, _, _, info = env.step(command)
+    saved, here = env.get_state(), info["location"]
+    _, _, _, _, info = env.step("w")
+    assert info["location"] != here
+    env.set_state(saved)
+    _, _, _, _, info = env.step("save")  # refused: the location comes from the wrapper alone
+    assert info["refused"] and info["location"] == here == "Fish Market"
+    env.close()
