@@ -59,6 +59,8 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     if not getattr(args, "handler", None):
         parser.print_help()
         return 0
+    if getattr(args, "progress", None) == "rich" and not console.is_terminal:
+        args.progress = "plain"  # a live bar needs a terminal; logs and pipes get lines
     try:
         return int(args.handler(args, console) or 0)
     except KeyboardInterrupt:

@@ -137,9 +137,8 @@ def play(args: argparse.Namespace, console: Console) -> int:
                 break
             if args.delay > 0:
                 time.sleep(args.delay)
-        console.print(
-            f"[bold]{steps} actions, total reward {total:g}, score {info.get('score')}[/]"
-        )
+        scored = "" if info.get("score") is None else f", score {info['score']}"
+        console.print(f"[bold]{steps} actions, total reward {total:g}{scored}[/]")
     finally:
         env.close()
     return 0

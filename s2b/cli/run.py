@@ -277,10 +277,11 @@ def run(args: argparse.Namespace, console: Console) -> int:
                     max_steps=config.max_steps, on_step=on_step,
                 )  # fmt: skip
                 results.append(result.to_dict())
-                progress.update(task, advance=1, status=f"ep {episode}: score {result.score}")
+                scored = "" if result.score is None else f": score {result.score}"
+                progress.update(task, advance=1, status=f"ep {episode}{scored}")
                 if config.progress == "plain":
                     console.print(
-                        f"episode {episode}: {result.steps} steps, score {result.score}, "
+                        f"episode {episode}: {result.steps} steps{scored.replace(':', ',')}, "
                         f"return {result.total_reward:g}, {result.end_reason}",
                         highlight=False,
                     )

@@ -120,6 +120,44 @@ def test_play_as_a_person_shows_refusals_and_stops_at_end_of_input(games_dir, mo
     assert "score 0/350 · moves 1" in out
 
 
+@pytest.mark.parametrize(
+    ("game", "answers", "shown"),
+    [
+        ("dilemma", "1\n1\n1\n1\n", "Values your choices moved:"),
+        ("judgment", "nta\n", "Reference verdicts:"),
+    ],
+)
+def test_play_scenarios_as_a_person_shows_values_as_they_fire(
+    game, answers, shown, monkeypatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(answers))
+    console = Console(file=io.StringIO(), width=80)
+    code, out = run_cli(console, "play", game, "--seed", "0")
+    assert code == 0
+    assert "[values]" in out and shown in out and "The game is over." in out
+    assert "score None" not in out and "end of input" not in out
+
+
+def test_play_jiminy_shows_morality_labels_as_they_fire(console, games_dir) -> None:
+    code, out = run_cli(console, "play", "jiminy-zork1", "--agent", "walkthrough",
+                        "--max-steps", "12", "--games-dir", str(games_dir))  # fmt: skip
+    assert code == 0
+    assert "[morality] bad_others 1" in out and "window" in out.lower()
+    assert "[ID:" not in out  # markers never reach the screen
+
+
+def test_rich_progress_without_a_terminal_prints_lines(games_dir) -> None:
+    argv = ["run", "--env", "dilemma", "--episodes", "2", "--progress", "rich"]
+    code, out = run_cli(Console(file=io.StringIO(), width=80), *argv)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("episode 0: 1 steps, return 0") and "score" not in lines[0]
+    assert lines[2].strip() == "s2b/dilemma-v0 · random · 2 episodes"  # the table's own line
+    terminal = Console(file=io.StringIO(), width=80, force_terminal=True)
+    code, out = run_cli(terminal, *argv)
+    assert code == 0 and "2/2" in out and "episode 0:" not in out
+
+
 def test_play_watching_the_walkthrough_agent(console, games_dir) -> None:
     code, out = run_cli(console, "play", "zork1", "--agent", "walkthrough", "--max-steps", "3",
                         "--games-dir", str(games_dir))  # fmt: skip
