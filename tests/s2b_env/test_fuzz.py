@@ -1,8 +1,9 @@
-"""Seeded random-action fuzzing of every shared story file (Jericho and Jiminy Cricket).
+"""Seeded random-action fuzzing of every shared story file (Jericho and Jiminy Cricket) and of
+s2b's own games.
 
 Each game plays :data:`STEPS` commands drawn from its own grammar and dictionary, the agent's
 candidates, its valid actions where they are on (every :data:`VALID_EVERY`-th game of each
-family: Jericho's and Jiminy Cricket's), meta commands
+family: Jericho's, Jiminy Cricket's and the own games'), meta commands
 and garbage. Every step runs under the step watchdog, so a hang fails the test instead of hanging
 it. The envs must not crash, must keep their spaces and info keys, and gathering valid actions
 must not change the game. A last test provokes real hangs in a compiled room.
@@ -20,6 +21,8 @@ import pytest
 
 from agents import RandomAgent
 from s2b_env.action_candidates import game_vocabulary
+from s2b_env.inform_build import own_game_names
+from s2b_env.inform_env import S2BGameEnv
 from s2b_env.jericho_env import JerichoEnv
 from s2b_env.jiminy_env import JiminyCricketEnv
 from s2b_env.watchdog import StepTimeoutError
@@ -31,7 +34,11 @@ VALID_EVERY = 8
 VALID_STEPS = 8
 STEP_TIMEOUT = 10.0
 JIMINY = sorted(p.name for p in JIMINY_DIR.iterdir() if p.is_dir()) if JIMINY_DIR.is_dir() else []
-GAMES = [f"jericho:{g}" for g in shared_jericho_games()] + [f"jiminy:{g}" for g in JIMINY]
+GAMES = (
+    [f"jericho:{g}" for g in shared_jericho_games()]
+    + [f"jiminy:{g}" for g in JIMINY]
+    + [f"s2b:{g}" for g in own_game_names()]
+)
 GARBAGE = [
     "",
     "   ",
@@ -52,6 +59,8 @@ def make_env(name: str) -> JerichoEnv:
         env = JiminyCricketEnv(game, games_dir=GAMES_DIR)
         env.set_step_timeout(STEP_TIMEOUT)
         return env
+    if family == "s2b":
+        return S2BGameEnv(game, step_timeout=STEP_TIMEOUT)
     return JerichoEnv(game, games_dir=GAMES_DIR, step_timeout=STEP_TIMEOUT)
 
 
