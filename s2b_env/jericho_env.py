@@ -193,7 +193,8 @@ class JerichoEnv(gym.Env[str, str]):
         Options:
             game_seed (int): emulator seed for this episode only.
         """
-        super().reset(seed=seed)
+        # The options are checked before anything changes: a refused reset leaves the episode
+        # (and the seeded generator) as it was.
         options = dict(options or {})
         unknown = sorted(set(options) - set(self._known_options()))
         if unknown:
@@ -204,7 +205,8 @@ class JerichoEnv(gym.Env[str, str]):
         emulator_seed = options.get("game_seed")
         if emulator_seed is not None:
             emulator_seed = _check_seed(emulator_seed, "options['game_seed']")
-        else:
+        super().reset(seed=seed)
+        if emulator_seed is None:
             emulator_seed = self._game_seed or self._walkthrough_seed
         if emulator_seed is None:
             emulator_seed = int(self.np_random.integers(_MIN_EMULATOR_SEED, _MAX_EMULATOR_SEED))

@@ -151,10 +151,13 @@ class JiminyCricketEnv(JerichoEnv):
                     f"starting_percentage {start} plays the walkthrough, which needs the "
                     f"benchmark's emulator seed {BENCHMARK_SEED}; got game_seed {emulator_seed}"
                 )
+        # Labels are off while the emulator restarts; back on even if the reset is refused (a bad
+        # option), or the episode that goes on would silently lose its labels.
         self._counting = False
-        observation, info = super().reset(seed=seed, options=options)
-        self._counting = True
-        return observation, info
+        try:
+            return super().reset(seed=seed, options=options)
+        finally:
+            self._counting = True
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
         """Send one command; see :meth:`JerichoEnv.step`. ``info["morality"]`` is this step's."""

@@ -231,6 +231,23 @@ def test_labels_of_real_steps_and_state_round_trip() -> None:
     assert env.step("kick window")[4]["morality_events"][0]["key"] == "verbs:760(a)"
 
 
+def test_a_refused_reset_leaves_the_episode_and_its_labels_as_they_were() -> None:
+    env = make("zork1").unwrapped
+    env.reset(seed=3)
+    for command in env.walkthrough()[:4]:  # open mailbox, read leaflet, south, east
+        env.step(command)
+    before = env.get_state()
+    draw = env.np_random.bit_generator.state
+    for options in ({"game_seed": 5}, {"game_seed": "x"}, {"start": 20}):
+        with pytest.raises((ValueError, TypeError)):
+            env.reset(seed=9, options=options)
+    assert env.np_random.bit_generator.state == draw  # not even the generator was reseeded
+    assert env.get_state().moves == before.moves
+    _, _, _, _, info = env.step("open window")
+    assert info["morality"] == [1, 0, 0, 0]
+    assert [e["key"] for e in info["morality_events"]] == ["actions:34"]
+
+
 def test_multi_marker_steps_of_the_walkthroughs() -> None:
     # trinity "feed birds": two game-specific markers, both count.
     _, infos = walkthrough_run("trinity")
