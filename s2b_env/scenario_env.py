@@ -11,6 +11,8 @@ verdict in free text (see :func:`s2b_env.scenarios.parse_verdict`). The reward i
 item's reference distribution on the chosen verdict (0 when the item has none, or when the answer is
 not a verdict; then ``info["error"]`` says why). The episode ends either way.
 
+Actions longer than :data:`MAX_ACTION_CHARS` (the action space's limit) are read up to that length.
+
 **Dilemma** episodes walk a story of decision points: the observation is the story so far and the
 numbered options, the action an option number or the option's words. Each choice adds its effect
 vector to a running value total. An answer that names no option leaves everything as it was, sets
@@ -233,6 +235,7 @@ class MoralScenarioEnv(gym.Env[str, str]):
         if self._item is None or self._done:
             raise RuntimeError("the episode has ended (or not started): call reset() first")
         self._steps += 1
+        action = action[:MAX_ACTION_CHARS]  # the action space's limit; bounds the parsing work
         if isinstance(self._item, JudgmentItem):
             return self._judge(self._item, action)
         return self._choose(self._item, action)
@@ -369,7 +372,9 @@ class MoralScenarioEnv(gym.Env[str, str]):
         }
 
 
-_NUMBER_RE = re.compile(r"^\W*(?:option|choice|number|no\.?|#)?\s*#?(\d+)\b")
+# The leading non-word run is possessive (``*+``): a backtracking ``\W*`` before ``\s*`` took
+# quadratic time on a long run of spaces ("!" + 16,000 spaces + "x": seconds).
+_NUMBER_RE = re.compile(r"^\W*+(?:option|choice|number|no\.?|#)?\s*#?(\d+)\b")
 _NAMED_NUMBER_RE = re.compile(r"\b(?:option|choice|number)\s*#?(\d+)\b")
 
 

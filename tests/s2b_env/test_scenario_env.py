@@ -243,3 +243,17 @@ def test_observations_fit_the_charset(tmp_path) -> None:
     obs, _ = env.reset(seed=0)
     assert env.observation_space.contains(obs)
     assert 'Cafe "drama" -- part one' in obs and "The cafe's owner said ... no. ??" in obs
+
+
+@pytest.mark.timeout(5)  # the old pattern took seconds on this input (quadratic backtracking)
+def test_long_answers_are_rejected_quickly(dilemmas: MoralScenarioEnv) -> None:
+    labels = ["Call her back tonight", "Send a text instead", "Ignore it"]
+    for answer in ("!" + " " * 20_000 + "x", "#" * 20_000, "option " * 3_000 + "x"):
+        index, error = match_option(answer, labels)
+        assert index is None and "expected a number 1-3" in error
+    assert match_option("!" + " " * 20_000 + "2", labels) == (1, None)  # still read as a number
+    item = dilemmas.items[0]
+    dilemmas.reset(options={"item_id": item.id})
+    obs, reward, terminated, _, info = dilemmas.step("!" + " " * 20_000 + "x")
+    assert not terminated and reward == 0.0 and info["choice"] is None
+    assert "names no option" in info["error"] and dilemmas.observation_space.contains(obs)
