@@ -256,4 +256,4 @@ def test_long_answers_are_rejected_quickly(dilemmas: MoralScenarioEnv) -> None:
     dilemmas.reset(options={"item_id": item.id})
     obs, reward, terminated, _, info = dilemmas.step("!" + " " * 20_000 + "x")
     assert not terminated and reward == 0.0 and info["choice"] is None
-    assert "names no option" in info["error"] and dilemmas.observation_space.contains(obs)
+    assert "expected a number 1-3" in info["error"] and dilemmas.observation_space.contains(obs)
