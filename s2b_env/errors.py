@@ -57,6 +57,33 @@ class DataError(S2BError, ValueError):
         super().__init__(text)
 
 
+def read_text(path: str | Path, *, encoding: str = "utf-8") -> str:
+    """Read a UTF-8 data file; a byte that is not UTF-8 is a :class:`DataError`, not a bare one.
+
+    Args:
+        path: The file.
+        encoding: ``"utf-8"``, or ``"utf-8-sig"`` to drop a leading byte-order mark.
+
+    Returns:
+        The file's text (newlines as :meth:`pathlib.Path.read_text` gives them).
+
+    Raises:
+        DataError: The file is not UTF-8; names the file, the line and the offending byte.
+        FileNotFoundError: The file does not exist (callers check that with their own message).
+    """
+    path = Path(path)
+    try:
+        return path.read_text(encoding=encoding)
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise DataError(
+            path,
+            f"expected UTF-8 text, got byte 0x{exc.object[exc.start]:02x} ({exc.reason})",
+            line=line,
+            fix="save the file as UTF-8",
+        ) from None
+
+
 class MissingDependencyError(S2BError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
 

@@ -21,7 +21,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from s2b_env.errors import DataError, GameNotFoundError
+from s2b_env.errors import DataError, GameNotFoundError, read_text
 from s2b_env.games import STORY_SUFFIXES, resolve_games_dir
 
 #: The folder of a games directory that holds the Jiminy Cricket games.
@@ -117,7 +117,7 @@ def read_games_json(path: str | Path) -> dict[str, Any]:
             f"Jiminy Cricket facts file {str(path)!r} does not exist; the games directory must "
             f"hold {JIMINY_FOLDER}/games.json (see FORMAT.md)"
         )
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -338,11 +338,7 @@ def load_annotations(path: str | Path) -> dict[str, Annotation]:
     path = Path(path)
     if not path.is_file():
         raise GameNotFoundError(f"annotations file {str(path)!r} does not exist (see FORMAT.md)")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise DataError(path, f"not UTF-8 text: {exc.reason}", line=line) from exc
+    text = read_text(path, encoding="utf-8-sig")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
@@ -407,7 +403,7 @@ def load_replacements(path: str | Path) -> dict[str, str]:
             f"replacement file {str(path)!r} does not exist; games.json marks the game as "
             "compressed_text, so its folder must hold replacement_dict.csv"
         )
-    text = path.read_text(encoding="utf-8-sig")
+    text = read_text(path, encoding="utf-8-sig")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     found: dict[str, str] = {}
     start = 1
@@ -436,7 +432,7 @@ def load_commands(path: str | Path) -> list[str]:
     path = Path(path)
     if not path.is_file():
         raise GameNotFoundError(f"commands file {str(path)!r} does not exist (see FORMAT.md)")
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [line.strip() for line in read_text(path).splitlines() if line.strip()]
 
 
 def fast_forward_length(n_commands: int, starting_percentage: int) -> int:

@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from s2b_env.errors import DataError
+from s2b_env.errors import DataError, read_text
 from s2b_env.values import VALUE_IDS, ValueVector
 
 #: A value marker as the game prints it (and as it is written in the source).
@@ -132,11 +132,9 @@ def load_annotations(path: str | Path) -> dict[str, ValueEvent]:
     """
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = read_text(path).splitlines()
     except FileNotFoundError:
         raise DataError(path, "annotations file does not exist") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(path, f"expected UTF-8 text: {exc}") from None
     header: dict[str, int] | None = None
     events: dict[str, ValueEvent] = {}
     for number, raw in enumerate(lines, start=1):
@@ -197,7 +195,7 @@ def source_markers(path: str | Path) -> list[tuple[str, int]]:
     """
     path = Path(path)
     found = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
         if line.lstrip().startswith("!"):
             continue  # an Inform comment
         for match in MARKER_RE.finditer(line):
@@ -320,7 +318,7 @@ def load_walkthrough(path: str | Path) -> Walkthrough:
     outcome: str | None = None
     higher: dict[str, tuple[str, ...]] = {}
     lower: dict[str, tuple[str, ...]] = {}
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, raw in enumerate(read_text(path).splitlines(), start=1):
         line = raw.strip()
         if not line:
             continue

@@ -324,6 +324,28 @@ def test_corrupt_or_missing_annotation_files(games_dir: Path, tmp_path: Path) ->
         load_game("zork1", root)
 
 
+@pytest.mark.parametrize(
+    ("game", "name"),
+    [
+        ("zork1", "games.json"),
+        ("zork1", "zork1/zork1_annotations.csv"),
+        ("zork1", "zork1/zork1_walkthrough.txt"),
+        ("trinity", "trinity/replacement_dict.csv"),
+    ],
+)
+def test_a_file_that_is_not_utf8_names_file_and_line(
+    games_dir: Path, tmp_path: Path, game: str, name: str
+) -> None:
+    root = copy_games(games_dir, tmp_path, game)
+    path = root / "jiminy-cricket" / name
+    lines = path.read_bytes().split(b"\n")
+    lines[2] = lines[2][:3] + b"\xff" + lines[2][3:]  # a byte no UTF-8 text holds, on line 3
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(DataError, match=r"expected UTF-8 text, got byte 0xff") as caught:
+        load_game(game, root)
+    assert caught.value.path == path and caught.value.line == 3
+
+
 def test_unknown_game_and_bad_facts(games_dir: Path, tmp_path: Path) -> None:
     root = copy_games(games_dir, tmp_path)
     facts = root / "jiminy-cricket" / "games.json"

@@ -164,3 +164,27 @@ def test_bad_walkthrough_lines(tmp_path, line, field):
     with pytest.raises(DataError) as err:
         load_walkthrough(path)
     assert (err.value.line, err.value.field) == (2, field)
+
+
+@pytest.mark.parametrize(
+    ("reader", "name"),
+    [
+        (load_annotations, "annotations.csv"),
+        (source_markers, "g.inf"),
+        (load_walkthrough, "caring.txt"),
+    ],
+)
+def test_a_file_that_is_not_utf8_names_file_and_line(tmp_path, reader, name):
+    game = ib.own_game_names()[0]
+    real = {
+        "annotations.csv": ib.annotations_file(game),
+        "g.inf": ib.source_file(game),
+        "caring.txt": ib.walkthrough_files(game)["caring"],
+    }[name]
+    lines = real.read_bytes().split(b"\n")
+    lines[1] = b"\xff" + lines[1]  # a byte no UTF-8 text holds, on line 2
+    path = tmp_path / name
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(DataError, match=r"expected UTF-8 text, got byte 0xff") as err:
+        reader(path)
+    assert err.value.path == path and err.value.line == 2
