@@ -266,9 +266,10 @@ def run_profile(
         raise ValueError(f"the survey has no {config.items} items of values {config.values}")
     phrasings = select_phrasings(survey, config.phrasings)
     meta = run_meta(backend, survey, config)
+    # the log first: it refuses a folder holding another run's results, whose profile must survive
+    log = ResultsLog(config.out, meta, resume=config.resume)
     for name in OUTPUT_FILES:  # never leave an old profile next to new, unfinished results
         (config.out / name).unlink(missing_ok=True)
-    log = ResultsLog(config.out, meta, resume=config.resume)
     tasks = [(i, p) for i in items for p in phrasings]
     todo = [(i, p) for i, p in tasks if (i.id, p.id) not in log.results]
     done = len(tasks) - len(todo)

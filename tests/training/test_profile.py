@@ -11,6 +11,7 @@ import pytest
 
 from s2b_env.errors import DataError
 from training.profile import (
+    OUTPUT_FILES,
     ProfileConfig,
     compare_profiles,
     load_profile,
@@ -111,8 +112,11 @@ def test_interrupted_run_resumes_and_never_shows_a_partial_profile(
 
 def test_resume_refuses_results_of_another_run(tf_backend, small_profile) -> None:
     _, out = small_profile
+    before = {name: (out / name).read_bytes() for name in (*OUTPUT_FILES, "results.jsonl")}
     with pytest.raises(ValueError, match="different run"):
         run_profile(tf_backend, load_survey(), small_config(out, phrasings=("portrait",)))
+    # the refused run leaves the other run's profile and results as they were
+    assert {name: (out / name).read_bytes() for name in before} == before
 
 
 def test_bad_results_line_is_a_data_error(tf_backend, tmp_path: Path, small_profile) -> None:
