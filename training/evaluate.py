@@ -45,8 +45,10 @@ VERDICTS: dict[str, str] = {
     "average-only": "the target moved, but not beyond the anchors' training items (trained to "
     "keep their answers): the adapter learned only the average answer",
     "no-shift": "the target's held-out answers did not move significantly",
-    "wrong-way": "the target's held-out answers moved against the intended direction, beyond "
-    "the anchors' training items",
+    "wrong-way": "the target's held-out answers moved against the intended direction (beyond "
+    "the anchors' training items, when there are anchors)",
+    "unchecked": "the target moved in the intended direction, but there are no anchor values: "
+    "the average-answer check needs at least one, so the shift may be only the average answer",
 }
 
 
@@ -247,14 +249,15 @@ def _verdict(
 
     ``item-specific`` needs the target to move beyond the anchors (the difference's interval
     excludes 0 in the intended direction) by at least :data:`SPECIFIC_SHARE` of the intended
-    shift; beyond them but by less is ``mostly-average``.
+    shift; beyond them but by less is ``mostly-average``. Without anchors a shift in the intended
+    direction is ``unchecked``.
     """
     sign = 1.0 if intended > 0 else -1.0
     if not target["ci_low"] > 0 and not target["ci_high"] < 0:
         return "no-shift"
     toward = sign * target["mean"] > 0
-    if not has_anchors:  # nothing to compare with
-        return "item-specific" if toward else "wrong-way"
+    if not has_anchors:  # nothing to compare with: the average-answer check cannot run
+        return "unchecked" if toward else "wrong-way"
     beyond = difference["ci_low"] > 0 if sign > 0 else difference["ci_high"] < 0
     against = difference["ci_high"] < 0 if sign > 0 else difference["ci_low"] > 0
     if toward and beyond:

@@ -254,25 +254,33 @@ def _profile(scores: dict[str, tuple[str, float]]) -> dict:
     return {"meta": {}, "values": values, "items": items}
 
 
-def _scenario(target_shift: float, anchor_shift: float, other_shift: float):
-    """Held-out items of 3 values and training items of the target and one anchor; each item's
-    shift is the given one plus a small item-specific wobble."""
-    wobble = [0.05, -0.04, 0.02, -0.03, 0.01, -0.01]
-    roles = {"hedonism": target_shift, "tradition": anchor_shift, "humility": other_shift}
+WOBBLE = (0.05, -0.04, 0.02, -0.03, 0.01, -0.01)
+
+
+def _case(heldout: dict[str, float], train: dict[str, tuple[float, int, bool]]):
+    """Constructed profiles: ``heldout`` maps a value to the shift of its 6 held-out items (plus
+    a small item-specific wobble); ``train`` maps a trained value to (the shift of its 4 training
+    items, their target digit, moved). Training items' baselines are 3.6 +- 0.05 (own answer 4)."""
     base_h, aligned_h, base_t, aligned_t, targets = {}, {}, {}, {}, []
-    for v, shift in roles.items():
-        for k, w in enumerate(wobble):
+    for v, shift in heldout.items():
+        for k, w in enumerate(WOBBLE):
             base_h[f"{v}.h{k}"] = (v, 3.4 + w)
             aligned_h[f"{v}.h{k}"] = (v, 3.4 + w + shift + w)
-    for v in ("hedonism", "tradition"):
-        for k, w in enumerate(wobble[:4]):
+    for v, (shift, digit, moved) in train.items():
+        for k, w in enumerate(WOBBLE[:4]):
             item_id = f"{v}.t{k}"
             base_t[item_id] = (v, 3.6 + w)
-            shift = roles[v] if v == "tradition" else target_shift
             aligned_t[item_id] = (v, 3.6 + w + shift)
-            moved = v == "hedonism"
-            targets.append(ItemTarget(item_id, v, 3.6 + w, 6 if moved else 4, moved))
+            targets.append(ItemTarget(item_id, v, 3.6 + w, digit, moved))
     return [_profile(p) for p in (base_h, aligned_h, base_t, aligned_t)], targets
+
+
+def _scenario(target_shift: float, anchor_shift: float, other_shift: float):
+    """Held-out items of 3 values and training items of the target (moved up to 6) and one
+    anchor (kept at 4); the target's training items move as its held-out ones."""
+    heldout = {"hedonism": target_shift, "tradition": anchor_shift, "humility": other_shift}
+    train = {"hedonism": (target_shift, 6, True), "tradition": (anchor_shift, 4, False)}
+    return _case(heldout, train)
 
 
 @pytest.mark.parametrize(
@@ -309,3 +317,19 @@ def test_shift_evaluation(shifts, verdict) -> None:
     assert check["difference"]["mean"] == pytest.approx(target_shift + wobble_mean - anchor_shift)
     assert check["verdict"] == verdict
     assert f"**{verdict}**" in summary_markdown(result, {"model": "test"})
+
+
+@pytest.mark.parametrize(
+    ("shift", "verdict"), [(2.0, "unchecked"), (0.0, "no-shift"), (-1.0, "wrong-way")]
+)
+def test_without_anchors_the_average_answer_check_cannot_pass(shift, verdict) -> None:
+    from training.evaluate import VERDICTS, evaluate_shift, summary_markdown
+
+    profiles, targets = _case({"hedonism": shift, "humility": 0.0}, {"hedonism": (shift, 6, True)})
+    result = evaluate_shift(*profiles, targets=targets, bootstrap=500, seed=1)
+    check = result["average_check"]
+    assert result["anchor_values"] == [] and check["anchor_train_shift"]["n"] == 0
+    assert check["verdict"] == verdict and check["explanation"] == VERDICTS[verdict]
+    assert f"**{verdict}**" in summary_markdown(result, {"model": "test"})
+    if verdict == "unchecked":
+        assert "needs at least one" in check["explanation"]
