@@ -16,7 +16,7 @@ from s2b_env.errors import S2BError, StoryFileError, require
 from s2b_env.games import file_checksum, find_story_file, read_story_header
 from s2b_env.memory import FrotzMemory
 from s2b_env.valid_actions import ValidActionConfig, ValidActionFinder
-from s2b_env.watchdog import guard_steps
+from s2b_env.watchdog import guard_steps, guarded_reset
 
 #: Emulator seeds below 1000 put Frotz's random generator in "predictable" mode; 0 asks the OS.
 _MIN_EMULATOR_SEED = 1000
@@ -106,7 +106,9 @@ class JerichoEnv(gym.Env[str, str]):
         valid_actions: Add ``info["valid_actions"]`` every step: ``True`` or a
             :class:`~s2b_env.valid_actions.ValidActionConfig` (or its fields as a dict).
         step_timeout: Seconds a command may run in the emulator; past it the command is stopped,
-            the game restored and :class:`~s2b_env.watchdog.StepTimeoutError` raised. ``None``
+            the game restored and :class:`~s2b_env.watchdog.StepTimeoutError` raised. A reset
+            (the game's start-up up to its first prompt) has the same limit; a stopped reset
+            raises it too and leaves the env needing another ``reset``. ``None``
             (default) sets no limit and saves ~5 us a step.
 
     Subclass hooks: :meth:`_process_output`, :meth:`_read_score`, :meth:`_end_state`,
@@ -212,7 +214,8 @@ class JerichoEnv(gym.Env[str, str]):
             emulator_seed = int(self.np_random.integers(_MIN_EMULATOR_SEED, _MAX_EMULATOR_SEED))
         # jericho treats a falsy seed as "use the default": set it directly instead.
         self._frotz._seed = int(emulator_seed)
-        raw, _ = self._frotz.reset()
+        self._needs_reset = True  # until the emulator has restarted (a stopped reset leaves it so)
+        raw, _ = guarded_reset(self._frotz, self.step_timeout)
         self._memory.stale = True
         self._needs_reset = False
         self._ended = False

@@ -184,6 +184,33 @@ class GuardedStep:
         return result
 
 
+def guarded_reset(frotz: Any, seconds: float | None) -> tuple:
+    """``frotz.reset()`` (which runs the game up to its first prompt) stopped after ``seconds``.
+
+    A reset cannot be undone (jericho frees the old game first), so a stopped reset leaves the
+    emulator half-started: the caller must treat the env as needing a new reset.
+
+    Raises:
+        StepTimeoutError: The game did not reach its first prompt within ``seconds``.
+    """
+    if seconds is None:
+        return frotz.reset()
+    flag = halt_flag(frotz)
+    timer = WATCHDOG.arm(flag, seconds)
+    try:
+        result = frotz.reset()
+    finally:
+        fired = WATCHDOG.disarm(timer)
+    if fired:
+        flag.value = 0
+        raise StepTimeoutError(
+            f"the game did not reach its first prompt within the step time limit of {seconds:g} s "
+            "after a reset; it was stopped and the episode is gone (call reset() again, or raise "
+            "step_timeout if the game is just slow to start)"
+        )
+    return result
+
+
 def guard_steps(frotz: Any, seconds: float | None) -> None:
     """Guard every ``frotz.step`` call with a time limit of ``seconds`` (``None``: unguard).
 
@@ -217,5 +244,6 @@ __all__ = [
     "Watchdog",
     "check_timeout",
     "guard_steps",
+    "guarded_reset",
     "halt_flag",
 ]

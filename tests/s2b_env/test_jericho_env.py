@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import warnings
 
 import gymnasium as gym
@@ -12,8 +13,10 @@ from gymnasium.utils.env_checker import check_env
 import s2b_env
 from s2b_env import core
 from s2b_env.errors import GameNotFoundError, StoryFileError
+from s2b_env.inform_build import find_compiler
 from s2b_env.jericho_env import JerichoEnv
 from s2b_env.registration import JERICHO_SUITE, env_id
+from s2b_env.watchdog import StepTimeoutError
 from tests.conftest import GAMES_DIR, JERICHO_DIR, shared_jericho_games
 from tests.helpers import rollout
 
@@ -340,3 +343,24 @@ def test_backslash_escapes_never_reach_frotz(action: str) -> None:
     assert not terminated
     _, _, _, _, info = env.step("open mailbox")
     assert info["moves"] >= 1
+
+
+#: A game whose start-up hangs for some emulator seeds: an endless loop before the first prompt.
+SEED_HANG_SOURCE = (
+    '[ Main x; if (random(100) > 50) { while (true) ; } print "Hello.^"; @read_char 1 -> x; ];\n'
+)
+
+
+@pytest.mark.timeout(60)
+def test_a_reset_that_hangs_is_stopped_by_the_step_timeout(tmp_path) -> None:
+    source, story = tmp_path / "seedhang.inf", tmp_path / "seedhang.z5"
+    source.write_text(SEED_HANG_SOURCE)
+    subprocess.run([str(find_compiler()), "-v5", str(source), str(story)], check=True)
+    env = JerichoEnv(story_file=story, step_timeout=0.5)  # seed 1000 starts normally
+    assert env.reset(options={"game_seed": 1000})[0] == "Hello.\n"
+    with pytest.raises(StepTimeoutError, match="first prompt"):
+        env.reset(options={"game_seed": 1001})  # this seed's start-up never reaches a prompt
+    with pytest.raises(gym.error.ResetNeeded):
+        env.step("look")
+    assert env.reset(options={"game_seed": 1002})[0] == "Hello.\n"  # and the env recovers
+    env.close()
