@@ -7,6 +7,7 @@ continuation tokens (instead of K full passes over prompt + continuation).
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 from collections.abc import Sequence
@@ -26,6 +27,9 @@ from agents.backends.base import (
 )
 from agents.models import resolve_model
 from s2b_env.errors import require
+
+#: Candidates scored per batched pass over one copy of the prompt's KV cache.
+CANDIDATE_CHUNK = 16
 
 
 class TransformersBackend(ModelBackend):
@@ -127,36 +131,50 @@ class TransformersBackend(ModelBackend):
         for text, ids in zip(continuations, cont_ids, strict=True):
             if not ids:
                 raise ValueError(f"expected non-empty continuations, got {text!r}")
-        k, width, n = len(cont_ids), max(len(c) for c in cont_ids), len(prompt_ids)
+        n = len(prompt_ids)
         with torch.no_grad():
             # logits only for the last prompt position: the prompt's own tokens are not scored
             out = self.model(input_ids=torch.tensor([prompt_ids]), use_cache=True, logits_to_keep=1)
             first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)
             scores: list[list[float]] = [[float(first[c[0]])] for c in cont_ids]
-            if width > 1:
-                # Right-pad the continuations; causal attention keeps pads from affecting the
-                # real tokens before them, and their outputs are ignored.
-                pad = self.tokenizer.pad_token_id or 0
-                batch = torch.tensor([c + [pad] * (width - len(c)) for c in cont_ids])
-                cache = getattr(out, self._cache_kw)
-                cache.batch_repeat_interleave(k)
-                attention = torch.ones((k, n + width), dtype=torch.long)
-                positions = torch.arange(n, n + width).unsqueeze(0).expand(k, -1)
-                step = self.model(
-                    input_ids=batch[:, :-1],
-                    **{self._cache_kw: cache},
-                    attention_mask=attention[:, :-1],
-                    position_ids=positions[:, :-1],
-                    use_cache=True,
-                )
-                logprobs = torch.log_softmax(step.logits.float(), dim=-1)
-                for row, ids in enumerate(cont_ids):
-                    for j in range(1, len(ids)):
-                        scores[row].append(float(logprobs[row, j - 1, ids[j]]))
+            longer = [row for row, c in enumerate(cont_ids) if len(c) > 1]
+            prompt_cache = getattr(out, self._cache_kw)
+            # The prompt's KV cache is repeated once per candidate: in chunks, so memory grows
+            # with the chunk, not with K (64 candidates on a long prompt would take gigabytes).
+            for start in range(0, len(longer), CANDIDATE_CHUNK):
+                rows = longer[start : start + CANDIDATE_CHUNK]
+                last = start + CANDIDATE_CHUNK >= len(longer)
+                cache = prompt_cache if last else copy.deepcopy(prompt_cache)
+                self._score_rest(cache, n, [cont_ids[r] for r in rows], [scores[r] for r in rows])
         return [
             ContinuationScore(text=t, token_ids=tuple(ids), token_logprobs=tuple(s))
             for t, ids, s in zip(continuations, cont_ids, scores, strict=True)
         ]
+
+    def _score_rest(
+        self, cache: Any, n: int, cont_ids: list[list[int]], scores: list[list[float]]
+    ) -> None:
+        """Append the log-probabilities of tokens 2.. of each continuation, one batched pass."""
+        torch = self.torch
+        k, width = len(cont_ids), max(len(c) for c in cont_ids)
+        # Right-pad the continuations; causal attention keeps pads from affecting the real
+        # tokens before them, and their outputs are ignored.
+        pad = self.tokenizer.pad_token_id or 0
+        batch = torch.tensor([c + [pad] * (width - len(c)) for c in cont_ids])
+        cache.batch_repeat_interleave(k)
+        attention = torch.ones((k, n + width), dtype=torch.long)
+        positions = torch.arange(n, n + width).unsqueeze(0).expand(k, -1)
+        step = self.model(
+            input_ids=batch[:, :-1],
+            **{self._cache_kw: cache},
+            attention_mask=attention[:, :-1],
+            position_ids=positions[:, :-1],
+            use_cache=True,
+        )
+        logprobs = torch.log_softmax(step.logits.float(), dim=-1)
+        for row, ids in enumerate(cont_ids):
+            for j in range(1, len(ids)):
+                scores[row].append(float(logprobs[row, j - 1, ids[j]]))
 
     def score_continuations_separately(
         self, prompt: str, continuations: Sequence[str]

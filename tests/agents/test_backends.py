@@ -82,7 +82,12 @@ def test_multi_token_strings_are_refused(tf_backend) -> None:
         tf_backend.next_token_distribution("Hello", ["1", "1"])
 
 
-def test_shared_prefix_scoring_equals_separate_passes(tf_backend) -> None:
+@pytest.mark.parametrize("chunk", [16, 3], ids=["one-chunk", "chunks-of-3"])
+def test_shared_prefix_scoring_equals_separate_passes(tf_backend, chunk, monkeypatch) -> None:
+    from agents.backends import transformers_backend
+
+    # With chunks of 3 the prompt's KV cache is copied for each chunk: the scores stay the same.
+    monkeypatch.setattr(transformers_backend, "CANDIDATE_CHUNK", chunk)
     prompt = survey_prompt(tf_backend, 3)
     candidates = [
         "6",
