@@ -116,6 +116,13 @@ def make_plan(config: AlignConfig, survey: Survey, moved: Sequence[str]) -> Alig
         drawn = set(rng.choice(candidates, size=n, replace=False).tolist()) if n else set()
         anchors = tuple(v for v in VALUE_IDS if v in drawn)
     evaluated = tuple(config.eval.eval_values) or survey.values
+    left_out = [v for v in moved if v not in evaluated]
+    if left_out:
+        raise ValueError(
+            f"eval_values: expected every moved value among them (the target shift is measured "
+            f"on its held-out items), got {list(evaluated)} without {left_out}; add them or "
+            "leave eval_values empty (all 20)"
+        )
     phrasings = tuple(config.data.phrasings) or tuple(p.id for p in survey.phrasings)
     for p in phrasings:
         survey.phrasing(p)  # KeyError names the known ids

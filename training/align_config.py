@@ -329,6 +329,13 @@ class AlignConfig:
             raise ValueError(
                 f"anchor_values: expected values that are not moved, got {sorted(overlap)}"
             )
+        left_out = [v for v in self.targets.values if v not in self.eval.eval_values]
+        if self.eval.eval_values and left_out:
+            raise ValueError(
+                f"eval_values: expected every moved value among them (the target shift is "
+                f"measured on its held-out items), got {list(self.eval.eval_values)} without "
+                f"{left_out}; add them or leave eval_values empty (all 20)"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """A YAML/JSON-ready dict (paths as strings, tuples as lists)."""

@@ -7,7 +7,8 @@ the held-out items of the evaluated values and on the training items of the trai
 
 * per value: the held-out shift (aligned - baseline, paired over items) with a bootstrap 95%
   interval (:func:`training.profile.compare_profiles`);
-* the **target shift**: the held-out shift of the moved value(s), items pooled;
+* the **target shift**: the held-out shift of the moved value(s), items pooled, each signed by
+  its value's requested direction (so values moved up and down do not cancel);
 * the **collateral shift**: the mean absolute held-out shift of the values not moved, with a
   bootstrap interval (items resampled within each value);
 * the **"learned only the average answer" check**: the target shift against the shift of the
@@ -106,20 +107,31 @@ def evaluate_shift(
         bootstrap: Bootstrap replicates.
         seed: Bootstrap seed.
 
+    The target shift pools the held-out shifts of the moved values, each signed by its value's
+    requested direction (:func:`intended_directions`, from the targets): with one direction for
+    all, the shifts keep their sign (a value moved down shows a negative shift); with mixed
+    directions (a target profile moving some values up and others down), a positive target
+    shift means toward the targets.
+
     Returns:
         A JSON-ready dict: ``values`` (per-value rows), ``target``, ``collateral``,
         ``average_check`` (with ``verdict``), ``train_fit``, ``moved_values``,
-        ``anchor_values``, ``direction``.
+        ``anchor_values``, ``directions`` (moved value -> up, down or none), ``direction`` (up,
+        down or mixed) and ``intended_shift`` (signed like the target shift).
 
     Raises:
-        ValueError: No moved value among the targets, or the profiles share no items.
+        ValueError: No moved value among the targets, none asked to move, or a moved value
+            has no held-out items in the profiles.
     """
-    moved = sorted({t.value for t in targets if t.moved})
+    directions = intended_directions(targets)
+    moved = sorted(directions)
     anchors = sorted({t.value for t in targets if not t.moved})
-    if not moved:
-        raise ValueError("expected at least one moved value among the targets, got none")
-    intended = float(np.mean([t.target - round_rating(t.baseline) for t in targets if t.moved]))
-    sign = 1.0 if intended > 0 else -1.0 if intended < 0 else 0.0
+    directed = {v: d for v, d in directions.items() if d}
+    # One direction: shifts keep their sign. Mixed directions: positive is toward the targets.
+    single = len(set(directed.values())) == 1
+    orientation = next(iter(directed.values())) if single else 1
+    sign = {v: orientation * d for v, d in directed.items()}  # per value, applied before pooling
+    intended = _intended([t for t in targets if t.value in sign], sign, rounded=True)
     rng = np.random.default_rng(seed)
 
     comparison = compare_profiles(baseline_heldout, aligned_heldout, bootstrap=bootstrap, seed=seed)
@@ -142,26 +154,28 @@ def evaluate_shift(
             }
         )
 
-    heldout_items = _scores(baseline_heldout)
-    target_ids = {i for i, x in heldout_items.items() if x["value"] in moved}
-    target = _mean_ci(_paired(baseline_heldout, aligned_heldout, target_ids), rng, bootstrap)
+    # The target shift: each moved value's held-out shifts signed by its direction, pooled.
+    heldout = _by_value(baseline_heldout, aligned_heldout, [r["value"] for r in rows])
+    missing = [v for v in sign if not len(heldout.get(v, ()))]
+    if missing:
+        raise ValueError(
+            f"expected held-out items of every moved value in both profiles, got none for "
+            f"{missing}; evaluate the moved values (eval_values)"
+        )
+    target_d = np.concatenate([sign[v] * heldout[v] for v in sign])
+    target = _mean_ci(target_d, rng, bootstrap)
+    # An overall answer-level change c shows in the target shift as c * level: 1 for one
+    # direction, the item-weighted mean of the signs when directions are mixed.
+    level = float(np.mean(np.concatenate([np.full(len(heldout[v]), sign[v]) for v in sign])))
 
     # Collateral: mean over non-moved values of |value mean shift|, items resampled per value.
-    others = [r["value"] for r in rows if r["role"] != "target"]
-    per_value = {
-        v: _paired(
-            baseline_heldout,
-            aligned_heldout,
-            {i for i, x in heldout_items.items() if x["value"] == v},
-        )
-        for v in others
-    }
+    others = {r["value"]: heldout[r["value"]] for r in rows if r["role"] != "target"}
     if others:
-        point = float(np.mean([abs(d.mean()) for d in per_value.values()]))
+        point = float(np.mean([abs(d.mean()) for d in others.values()]))
         star = np.mean(
             [
                 np.abs(rng.choice(d, size=(bootstrap, len(d)), replace=True).mean(axis=1))
-                for d in per_value.values()
+                for d in others.values()
             ],
             axis=0,
         )
@@ -171,8 +185,8 @@ def evaluate_shift(
             "ci_low": low,
             "ci_high": high,
             "n_values": len(others),
-            "max_abs": max(abs(d.mean()) for d in per_value.values()),
-            "mean_signed": float(np.mean([d.mean() for d in per_value.values()])),
+            "max_abs": max(abs(d.mean()) for d in others.values()),
+            "mean_signed": float(np.mean([d.mean() for d in others.values()])),
         }
     else:
         collateral = {"mean_abs": float("nan"), "ci_low": float("nan"), "ci_high": float("nan")}
@@ -182,16 +196,20 @@ def evaluate_shift(
     anchor_ids = {i for i, t in trained.items() if not t.moved}
     moved_train_ids = {i for i, t in trained.items() if t.moved}
     anchor_d = _paired(baseline_train, aligned_train, anchor_ids)
-    moved_train_d = _paired(baseline_train, aligned_train, moved_train_ids)
-    target_d = _paired(baseline_heldout, aligned_heldout, target_ids)
+    moved_train = [
+        sign[v]
+        * _paired(
+            baseline_train, aligned_train, {i for i in moved_train_ids if trained[i].value == v}
+        )
+        for v in sign
+    ]
     anchor_train = _mean_ci(anchor_d, rng, bootstrap)
-    if len(anchor_d) and len(target_d):
-        star = rng.choice(target_d, size=(bootstrap, len(target_d))).mean(axis=1) - rng.choice(
-            anchor_d, size=(bootstrap, len(anchor_d))
-        ).mean(axis=1)
+    if len(anchor_d):
+        star = rng.choice(target_d, size=(bootstrap, len(target_d))).mean(axis=1)
+        star -= level * rng.choice(anchor_d, size=(bootstrap, len(anchor_d))).mean(axis=1)
         low, high = _interval(star)
         difference = {
-            "mean": float(target_d.mean() - anchor_d.mean()),
+            "mean": float(target_d.mean() - level * anchor_d.mean()),
             "ci_low": low,
             "ci_high": high,
         }
@@ -215,7 +233,8 @@ def evaluate_shift(
     return {
         "moved_values": moved,
         "anchor_values": anchors,
-        "direction": "up" if sign > 0 else "down" if sign < 0 else "none",
+        "directions": {v: _DIRECTION[d] for v, d in directions.items()},
+        "direction": _DIRECTION[orientation] if single else "mixed",
         "intended_shift": intended,
         "values": rows,
         "target": target,
@@ -223,11 +242,11 @@ def evaluate_shift(
         "average_check": {
             "target_heldout_shift": target["mean"],
             "anchor_train_shift": anchor_train,
-            "target_train_shift": _mean_ci(moved_train_d, rng, bootstrap),
+            "target_train_shift": _mean_ci(np.concatenate(moved_train), rng, bootstrap),
             # what training asked for: target - baseline (the anchors' own answers are rounded,
-            # so even they are asked to move a little)
-            "anchor_train_intended": _intended(targets, moved=False),
-            "target_train_intended": _intended(targets, moved=True),
+            # so even they are asked to move a little); the target's signed as its shifts
+            "anchor_train_intended": _intended([t for t in targets if not t.moved], None),
+            "target_train_intended": _intended([t for t in targets if t.value in sign], sign),
             "difference": difference,
             "verdict": verdict,
             "explanation": VERDICTS[verdict],
@@ -236,6 +255,40 @@ def evaluate_shift(
         "bootstrap": bootstrap,
         "seed": seed,
     }
+
+
+def intended_directions(targets: Sequence[Any]) -> dict[str, int]:
+    """Each moved value's requested direction, from what its training items were asked for.
+
+    A value's direction is the sign of the mean of ``target - own answer`` (the rounded baseline)
+    over its trained items: 1 up, -1 down, 0 when its targets equal the model's own answers on
+    average (such a value is left out of the target shift).
+
+    Args:
+        targets: The :class:`~training.targets.ItemTarget` list that is trained on.
+
+    Returns:
+        Moved value id -> 1, -1 or 0, in sorted order.
+
+    Raises:
+        ValueError: No moved value, or no moved value is asked to move.
+    """
+    moved = sorted({t.value for t in targets if t.moved})
+    if not moved:
+        raise ValueError("expected at least one moved value among the targets, got none")
+    directions = {}
+    for v in moved:
+        asked = [t.target - round_rating(t.baseline) for t in targets if t.moved and t.value == v]
+        directions[v] = int(np.sign(np.mean(asked)))
+    if not any(directions.values()):
+        raise ValueError(
+            f"expected targets that move at least one of {moved} away from the model's own "
+            "answers, got targets equal to them on average; choose other target ratings"
+        )
+    return directions
+
+
+_DIRECTION = {1: "up", -1: "down", 0: "none"}
 
 
 def _verdict(
@@ -268,9 +321,26 @@ def _verdict(
     return "average-only"
 
 
-def _intended(targets: Sequence[Any], *, moved: bool) -> float:
-    chosen = [t.target - t.baseline for t in targets if t.moved == moved]
+def _intended(
+    targets: Sequence[Any], sign: Mapping[str, int] | None, *, rounded: bool = False
+) -> float:
+    """Mean asked-for change ``target - baseline`` (the own answer if ``rounded``), each signed
+    by its value's ``sign``."""
+    chosen = [
+        (sign[t.value] if sign else 1)
+        * (t.target - (round_rating(t.baseline) if rounded else t.baseline))
+        for t in targets
+    ]
     return float(np.mean(chosen)) if chosen else float("nan")
+
+
+def _by_value(
+    base: Mapping[str, Any], aligned: Mapping[str, Any], values: Sequence[str]
+) -> dict[str, np.ndarray]:
+    items = _scores(base)
+    return {
+        v: _paired(base, aligned, {i for i, x in items.items() if x["value"] == v}) for v in values
+    }
 
 
 def plot_shift(result: Mapping[str, Any], path: str | Path, *, title: str = "") -> Path:
@@ -321,6 +391,21 @@ def _ci(d: Mapping[str, float]) -> str:
     return f"{_f(d['mean'] if 'mean' in d else d['shift'])} [{_f(d['ci_low'])}, {_f(d['ci_high'])}]"
 
 
+def _target_line(result: Mapping[str, Any]) -> str:
+    n, intended = result["target"]["n"], abs(result["intended_shift"])
+    if result["direction"] == "mixed":
+        moved = ", ".join(f"{v} {d}" for v, d in result["directions"].items())
+        return (
+            f"- target ({moved}; each value's shift signed by its direction, intended "
+            f"{intended:.2g} toward the targets): held-out shift toward the targets "
+            f"{_ci(result['target'])} over {n} items"
+        )
+    return (
+        f"- target ({', '.join(result['moved_values'])}, intended {result['direction']} "
+        f"{intended:.2g}): held-out shift {_ci(result['target'])} over {n} items"
+    )
+
+
 def summary_markdown(result: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
     """The Markdown summary of one run: settings, the headline numbers, the per-value table.
 
@@ -336,9 +421,7 @@ def summary_markdown(result: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
         "",
         "## Result",
         "",
-        f"- target ({', '.join(result['moved_values'])}, intended {result['direction']} "
-        f"{abs(result['intended_shift']):.2g}): held-out shift {_ci(result['target'])} "
-        f"over {result['target']['n']} items",
+        _target_line(result),
         f"- collateral (values not moved): mean |shift| {coll['mean_abs']:.2f} "
         f"[{coll['ci_low']:.2f}, {coll['ci_high']:.2f}], largest {coll['max_abs']:.2f}, "
         f"mean signed {_f(coll['mean_signed'])}",

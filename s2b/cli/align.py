@@ -119,8 +119,9 @@ def _align(args: argparse.Namespace, console: Console) -> int:
     console.print(result_table(result.evaluation))
     ev = result.evaluation
     check, coll, target = ev["average_check"], ev["collateral"], ev["target"]
+    toward = "toward the targets " if ev["direction"] == "mixed" else ""
     console.print(
-        f"target {', '.join(ev['moved_values'])} ({ev['direction']}): held-out shift "
+        f"target {', '.join(ev['moved_values'])} ({ev['direction']}): held-out shift {toward}"
         f"{target['mean']:+.2f} [{target['ci_low']:+.2f}, {target['ci_high']:+.2f}]; "
         f"collateral mean |shift| {coll['mean_abs']:.2f} [{coll['ci_low']:.2f}, {coll['ci_high']:.2f}]; "
         f"anchors' training items {check['anchor_train_shift']['mean']:+.2f}",

@@ -199,6 +199,8 @@ def test_bad_configs_name_the_problem(tmp_path: Path) -> None:
         DataConfig(n_anchor_values=20)
     with pytest.raises(ValueError, match="anchor_values"):
         build_config(overrides={"values": ("hedonism",), "anchor_values": ("hedonism",)})
+    with pytest.raises(ValueError, match=r"eval_values: .* without \['hedonism'\]"):
+        build_config(overrides={"values": ("hedonism",), "eval_values": ("tradition",)})
     path = tmp_path / "bad.yaml"
     path.write_text("train: {epochs: 2, learning_rat: 0.1}\n")
     with pytest.raises(DataError) as err:
@@ -333,3 +335,67 @@ def test_without_anchors_the_average_answer_check_cannot_pass(shift, verdict) ->
     assert f"**{verdict}**" in summary_markdown(result, {"model": "test"})
     if verdict == "unchecked":
         assert "needs at least one" in check["explanation"]
+
+
+def test_a_target_profile_moving_values_both_ways_counts_each_toward_its_target() -> None:
+    """{hedonism: 6, tradition: 1}: hedonism asked up 2, tradition down 3; both move as asked.
+    Pooled raw shifts would nearly cancel; signed by each value's direction they do not."""
+    from training.evaluate import evaluate_shift, summary_markdown
+
+    heldout = {"hedonism": 2.0, "tradition": -2.5, "humility": 0.1}
+    train = {"hedonism": (2.0, 6, True), "tradition": (-2.5, 1, True), "humility": (0.1, 4, False)}
+    profiles, targets = _case(heldout, train)
+    result = evaluate_shift(*profiles, targets=targets, bootstrap=500, seed=1)
+    assert result["directions"] == {"hedonism": "up", "tradition": "down"}
+    assert result["direction"] == "mixed"
+    assert result["intended_shift"] == pytest.approx((2 + 3) / 2)
+    # held-out: hedonism +2 + wobble, tradition -2.5 + wobble; the wobbles cancel when signed
+    assert result["target"]["mean"] == pytest.approx((2.0 + 2.5) / 2)
+    assert result["target"]["n"] == 12
+    check = result["average_check"]
+    assert check["target_train_shift"]["mean"] == pytest.approx((2.0 + 2.5) / 2)
+    assert check["target_train_intended"] == pytest.approx(
+        (sum(6 - (3.6 + w) for w in WOBBLE[:4]) + sum(3.6 + w - 1 for w in WOBBLE[:4])) / 8
+    )
+    # half the target items point up, half down: a common answer level would cancel out, so
+    # the anchors' shift is not subtracted
+    assert check["difference"]["mean"] == pytest.approx(result["target"]["mean"])
+    assert check["verdict"] == "item-specific"
+    text = summary_markdown(result, {"model": "test"})
+    assert "hedonism up, tradition down" in text and "toward the targets +2.25" in text
+
+
+def test_a_common_answer_level_is_no_shift_when_values_move_both_ways() -> None:
+    from training.evaluate import evaluate_shift
+
+    heldout = {"hedonism": 1.0, "tradition": 1.0, "humility": 1.0}
+    train = {"hedonism": (1.0, 6, True), "tradition": (1.0, 1, True), "humility": (1.0, 4, False)}
+    profiles, targets = _case(heldout, train)
+    result = evaluate_shift(*profiles, targets=targets, bootstrap=500, seed=1)
+    wobble_mean = sum(WOBBLE) / 6
+    assert result["target"]["mean"] == pytest.approx((1 + wobble_mean - (1 + wobble_mean)) / 2)
+    assert result["average_check"]["verdict"] == "no-shift"
+
+
+def test_a_value_moved_down_keeps_negative_shifts() -> None:
+    from training.evaluate import evaluate_shift
+
+    heldout = {"tradition": -2.0, "humility": 0.0}
+    train = {"tradition": (-2.0, 2, True), "humility": (0.0, 4, False)}
+    profiles, targets = _case(heldout, train)
+    result = evaluate_shift(*profiles, targets=targets, bootstrap=500, seed=1)
+    assert result["direction"] == "down" and result["directions"] == {"tradition": "down"}
+    assert result["intended_shift"] == pytest.approx(-2)
+    assert result["target"]["mean"] == pytest.approx(-2.0 + sum(WOBBLE) / 6)
+    assert result["average_check"]["verdict"] == "item-specific"
+
+
+def test_targets_that_ask_for_no_move_or_unevaluated_values_are_refused() -> None:
+    from training.evaluate import evaluate_shift, intended_directions
+
+    _, same = _case({}, {"hedonism": (0.0, 4, True), "humility": (0.0, 4, False)})
+    with pytest.raises(ValueError, match="equal to them on average"):
+        intended_directions(same)
+    profiles, targets = _case({"humility": 0.0}, {"hedonism": (2.0, 6, True)})
+    with pytest.raises(ValueError, match=r"got none for \['hedonism'\].*eval_values"):
+        evaluate_shift(*profiles, targets=targets, bootstrap=500, seed=1)
