@@ -36,8 +36,8 @@ import numpy as np
 
 from s2b_env.values import VALUE_IDS
 from training.align_config import AlignConfig, load_config, save_config
-from training.evaluate import evaluate_shift, plot_shift, summary_markdown
-from training.profile import ProfileConfig, load_profile, run_profile
+from training.evaluate import evaluate_shift, intended_directions, plot_shift, summary_markdown
+from training.profile import ProfileConfig, load_profile, run_profile, select_phrasings
 from training.sft import ProgressMode, library_versions, peak_rss_gib, train_adapter
 from training.sft_data import build_examples, check_split, save_examples, training_items
 from training.survey import Survey, load_survey
@@ -106,7 +106,12 @@ def default_run_dir(config: AlignConfig, root: str | Path = "runs/align") -> Pat
 
 
 def make_plan(config: AlignConfig, survey: Survey, moved: Sequence[str]) -> AlignPlan:
-    """Resolve the anchors (drawn with the training seed when not given) and the evaluated values."""
+    """Resolve the anchors (drawn with the training seed when not given) and the evaluated values.
+
+    Raises:
+        ValueError: A phrasing id names no phrasing of the survey, or ``eval_values`` leaves out
+            a moved value.
+    """
     if config.data.anchor_values:
         anchors = tuple(config.data.anchor_values)
     else:
@@ -123,9 +128,7 @@ def make_plan(config: AlignConfig, survey: Survey, moved: Sequence[str]) -> Alig
             f"on its held-out items), got {list(evaluated)} without {left_out}; add them or "
             "leave eval_values empty (all 20)"
         )
-    phrasings = tuple(config.data.phrasings) or tuple(p.id for p in survey.phrasings)
-    for p in phrasings:
-        survey.phrasing(p)  # KeyError names the known ids
+    phrasings = tuple(p.id for p in select_phrasings(survey, config.data.phrasings))
     return AlignPlan(tuple(moved), anchors, tuple(evaluated), phrasings)
 
 
@@ -154,15 +157,15 @@ def run_align(
         An :class:`AlignResult`; everything is also in ``run_dir``.
 
     Raises:
-        ValueError: ``run_dir`` holds another run (or any files, without ``resume``).
+        ValueError: ``run_dir`` holds another run (or any files, without ``resume``), or bad
+            settings (an unknown phrasing, a moved value not evaluated); these are refused
+            before ``run_dir`` is made or a model is loaded.
     """
     from agents.backends.transformers_backend import TransformersBackend
     from agents.models import resolve_model
 
     run_dir = Path(run_dir)
-    _prepare_run_dir(run_dir, config, resume)
-    say = _say(console, progress)
-    ledger = _Ledger(run_dir / "timings.json")
+    # bad input is refused before the run folder is made or a model is loaded
     survey = survey or load_survey()
     if config.targets.target_profile is not None:
         profile_targets = load_target_profile(config.targets.target_profile)
@@ -173,6 +176,9 @@ def run_align(
         shifts = shifts_for(config.targets.values, config.targets.direction, config.targets.delta)
         moved = [v for v in VALUE_IDS if v in shifts]
     plan = make_plan(config, survey, moved)
+    _prepare_run_dir(run_dir, config, resume)
+    say = _say(console, progress)
+    ledger = _Ledger(run_dir / "timings.json")
     (run_dir / "plan.json").write_text(
         json.dumps({**plan.__dict__, "trained": plan.trained}, indent=1) + "\n"
     )
@@ -212,6 +218,7 @@ def run_align(
         items = training_items(survey, plan.trained, config.data.train_items_per_value or None)
         scores = {i["id"]: i["score"] for i in base_train["items"]}
         targets = build_targets(items, scores, shifts=shifts, profile=profile_targets)
+        intended_directions(targets)  # refuses targets that ask for no move, before training
         save_targets(targets, run_dir / "targets.json")
         rows = build_examples(
             survey,

@@ -399,3 +399,25 @@ def test_targets_that_ask_for_no_move_or_unevaluated_values_are_refused() -> Non
     profiles, targets = _case({"humility": 0.0}, {"hedonism": (2.0, 6, True)})
     with pytest.raises(ValueError, match=r"got none for \['hedonism'\].*eval_values"):
         evaluate_shift(*profiles, targets=targets, bootstrap=500, seed=1)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"phrasings": ("casual",)}, "--phrasings: no phrasing with id 'casual'"),
+        ({"target_profile": "missing.json", "values": ()}, "missing.json.*no such file"),
+    ],
+)
+def test_bad_align_input_is_refused_before_the_run_folder_or_the_model(
+    tmp_path: Path, overrides, message
+) -> None:
+    from training.align import run_align
+
+    if "target_profile" in overrides:
+        overrides = {**overrides, "target_profile": tmp_path / overrides["target_profile"]}
+    base = {"values": ("hedonism",), "model": str(tmp_path / "no-model")}  # never reached
+    config = build_config(preset="smoke", overrides={**base, **overrides})
+    run_dir = tmp_path / "run"
+    with pytest.raises((ValueError, DataError), match=message):
+        run_align(config, run_dir, progress="off")
+    assert not run_dir.exists()
