@@ -213,7 +213,10 @@ def run_align(
     # 1. baseline profile, targets and data
     say(f"baseline profile of {model_dir.name} ({len(plan.evaluated)} values held-out, "
         f"{len(plan.trained)} values train, {len(plan.phrasings)} phrasings)")  # fmt: skip
-    with ledger.stage("baseline", ran), TransformersBackend(model_dir, threads=threads) as backend:
+    with (
+        ledger.stage("baseline", ran),
+        TransformersBackend(model_dir, dtype=config.train.dtype, threads=threads) as backend,
+    ):
         base_heldout, base_train = profiles(backend, "baseline")
         items = training_items(survey, plan.trained, config.data.train_items_per_value or None)
         scores = {i["id"]: i["score"] for i in base_train["items"]}
@@ -255,7 +258,9 @@ def run_align(
     say("aligned profile (base model + adapter)")
     with (
         ledger.stage("aligned", ran),
-        TransformersBackend(model_dir, adapter=adapter, threads=threads) as backend,
+        TransformersBackend(
+            model_dir, adapter=adapter, dtype=config.train.dtype, threads=threads
+        ) as backend,
     ):
         aligned_heldout, aligned_train = profiles(backend, "aligned")
     evaluation = evaluate_shift(

@@ -421,3 +421,25 @@ def test_bad_align_input_is_refused_before_the_run_folder_or_the_model(
     with pytest.raises((ValueError, DataError), match=message):
         run_align(config, run_dir, progress="off")
     assert not run_dir.exists()
+
+
+def test_profiles_use_the_training_dtype(tmp_path: Path, default_model_dir, monkeypatch) -> None:
+    """The gpu preset trains in bfloat16; its profiles must load the model in bfloat16 too."""
+    import agents.backends.transformers_backend as tb
+    from training.align import run_align
+
+    opened: list[dict] = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_backend(model, **kw):
+        opened.append({"model": model, **kw})
+        raise Stop
+
+    monkeypatch.setattr(tb, "TransformersBackend", fake_backend)
+    overrides = {"values": ("hedonism",), "model": str(default_model_dir), "dtype": "bfloat16"}
+    config = build_config(preset="smoke", overrides=overrides)
+    with pytest.raises(Stop):
+        run_align(config, tmp_path / "run", progress="off")
+    assert opened and opened[0]["dtype"] == "bfloat16"
