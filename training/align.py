@@ -43,13 +43,6 @@ from training.sft_data import build_examples, check_split, save_examples, traini
 from training.survey import Survey, load_survey
 from training.targets import build_targets, load_target_profile, save_targets, shifts_for
 
-PROFILE_NAMES: tuple[str, ...] = (
-    "baseline-heldout",
-    "baseline-train",
-    "aligned-heldout",
-    "aligned-train",
-)
-
 
 @dataclass(frozen=True)
 class AlignPlan:

@@ -46,28 +46,6 @@ EXAMPLE_FIELDS: tuple[str, ...] = (
 )
 
 
-def chat_renderer(tokenizer: Any) -> Renderer:
-    """A :data:`Renderer` using a Hugging Face tokenizer's chat template.
-
-    It renders exactly like :meth:`agents.backends.transformers_backend.TransformersBackend.chat_prompt`:
-    the template with ``add_generation_prompt=True``, then the assistant prefix.
-
-    Args:
-        tokenizer: A tokenizer with a chat template.
-
-    Raises:
-        ValueError: The tokenizer has no chat template.
-    """
-    if not getattr(tokenizer, "chat_template", None):
-        raise ValueError("expected a tokenizer with a chat template, got one without")
-
-    def render(messages: list[dict[str, str]], assistant_prefix: str) -> str:
-        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        return str(text) + assistant_prefix
-
-    return render
-
-
 def training_items(
     survey: Survey, values: Sequence[str], per_value: int | None = None
 ) -> list[Any]:
@@ -109,8 +87,9 @@ def build_examples(
     Args:
         survey: The survey the items come from.
         targets: The items' targets (:func:`training.targets.build_targets`); training items only.
-        render: Turns messages plus the assistant prefix into the prompt text
-            (:func:`chat_renderer`).
+        render: Turns messages plus the assistant prefix into the prompt text; ``s2b align``
+            passes the profiling backend's ``chat_prompt``, so training and profiles see the
+            same text.
         phrasings: Phrasing ids to use; empty: all of the survey's.
 
     Returns:

@@ -44,12 +44,9 @@ def survey():
 
 
 @pytest.fixture(scope="module")
-def render(default_model_dir):
-    from transformers import AutoTokenizer
-
-    from training.sft_data import chat_renderer
-
-    return chat_renderer(AutoTokenizer.from_pretrained(default_model_dir))
+def render(tf_backend):
+    """Renders prompts as ``s2b align`` does: the profiling backend's ``chat_prompt``."""
+    return lambda messages, prefix: tf_backend.chat_prompt(messages, assistant_prefix=prefix)
 
 
 # -- targets -----------------------------------------------------------------------------------
