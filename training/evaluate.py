@@ -215,7 +215,7 @@ def evaluate_shift(
         }
     else:
         difference = {"mean": float("nan"), "ci_low": float("nan"), "ci_high": float("nan")}
-    verdict = _verdict(intended, target, difference, has_anchors=bool(len(anchor_d)))
+    verdict = shift_verdict(intended, target, difference, has_anchors=bool(len(anchor_d)))
 
     aligned_train_items = _scores(aligned_train)
     fit = {}
@@ -291,7 +291,7 @@ def intended_directions(targets: Sequence[Any]) -> dict[str, int]:
 _DIRECTION = {1: "up", -1: "down", 0: "none"}
 
 
-def _verdict(
+def shift_verdict(
     intended: float,
     target: Mapping[str, float],
     difference: Mapping[str, float],
@@ -304,6 +304,17 @@ def _verdict(
     excludes 0 in the intended direction) by at least :data:`SPECIFIC_SHARE` of the intended
     shift; beyond them but by less is ``mostly-average``. Without anchors a shift in the intended
     direction is ``unchecked``.
+
+    Args:
+        intended: The intended shift (its sign is the direction), as ``intended_shift`` in
+            :func:`evaluate_shift`'s result.
+        target: The target shift's ``mean``, ``ci_low`` and ``ci_high``.
+        difference: The target shift minus the anchors' training-item shift (``mean``,
+            ``ci_low``, ``ci_high``), as ``average_check.difference``.
+        has_anchors: Whether anchor training items were compared.
+
+    Returns:
+        A key of :data:`VERDICTS`.
     """
     sign = 1.0 if intended > 0 else -1.0
     if not target["ci_low"] > 0 and not target["ci_high"] < 0:

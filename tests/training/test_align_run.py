@@ -14,6 +14,7 @@ import yaml
 from s2b.cli import main
 from tests.conftest import console_text
 from training.align_config import load_config
+from training.evaluate import VERDICTS, shift_verdict
 from training.sft_data import check_split, load_examples
 from training.survey import load_survey
 
@@ -114,14 +115,26 @@ def test_align_command_end_to_end(smoke_run) -> None:
         abs_tol=1e-9,
     )
     check = results["average_check"]
-    assert check["verdict"] in {
-        "item-specific",
-        "mostly-average",
-        "average-only",
-        "no-shift",
-        "wrong-way",
-    }
+    assert results["direction"] == "up" and results["directions"] == {TARGET: "up"}
+    asked = [
+        t["target"] - min(6, max(1, math.floor(t["baseline"] + 0.5)))
+        for t in targets.values()
+        if t["moved"]
+    ]
+    assert math.isclose(results["intended_shift"], sum(asked) / len(asked), abs_tol=1e-9)
     assert check["anchor_train_shift"]["n"] == 2
+    # the stored verdict follows from the stored numbers, and matches the target's interval
+    assert check["verdict"] == shift_verdict(
+        results["intended_shift"], results["target"], check["difference"], has_anchors=True
+    )
+    assert check["explanation"] == VERDICTS[check["verdict"]]
+    moved = results["target"]["ci_low"] > 0 or results["target"]["ci_high"] < 0
+    assert (check["verdict"] == "no-shift") == (not moved)
+    if moved:
+        toward = results["target"]["mean"] > 0
+        assert (check["verdict"] == "wrong-way") == (
+            not toward and check["difference"]["ci_high"] < 0
+        )
     assert math.isclose(
         check["difference"]["mean"],
         shift - check["anchor_train_shift"]["mean"],
