@@ -67,10 +67,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for name, cls in SECTIONS.items():
         group = parser.add_argument_group(name)
         add_dataclass_args(group, cls)
+        # Only options given on the command line override the preset and the YAML file, so
+        # none may have a default in the namespace; the help shows the dataclass default.
         for action in group._group_actions:
-            # Only options given on the command line override the preset and the YAML file.
-            if action.help and action.help.count("(default") > 1:  # the help names it already
-                action.help = action.help.replace(" (default: %(default)s)", "")
             if action.help and "%(default)s" in action.help:
                 action.help = action.help.replace("%(default)s", _shown(action.default))
             action.default = argparse.SUPPRESS
