@@ -36,8 +36,9 @@ import numpy as np
 
 from s2b_env.values import VALUE_IDS
 from training.align_config import AlignConfig, load_config, save_config
-from training.evaluate import evaluate_shift, intended_directions, plot_shift, summary_markdown
+from training.evaluate import evaluate_shift, intended_directions, summary_markdown
 from training.profile import ProfileConfig, load_profile, run_profile, select_phrasings
+from training.profile_charts import plot_shift
 from training.sft import ProgressMode, library_versions, peak_rss_gib, train_adapter
 from training.sft_data import build_examples, check_split, save_examples, training_items
 from training.survey import Survey, load_survey

@@ -18,20 +18,18 @@ the held-out items of the evaluated values and on the training items of the trai
 * the training fit: how close the aligned model's answers on the trained items are to their
   targets.
 
-:func:`plot_shift` draws baseline vs aligned profiles and the shifts; :func:`summary_markdown`
-writes the Markdown summary.
+:func:`summary_markdown` writes the Markdown summary;
+:func:`training.profile_charts.plot_shift` draws baseline vs aligned profiles and the shifts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from s2b_env.errors import require
-from training.profile import compare_profiles
+from training.profile import compare_profiles, interval95
 from training.targets import round_rating
 
 #: Share of the intended shift by which the target must move beyond the anchors' training items
@@ -53,19 +51,6 @@ VERDICTS: dict[str, str] = {
 }
 
 
-def _interval(samples: np.ndarray) -> tuple[float, float]:
-    low, high = np.percentile(samples, [2.5, 97.5])
-    return float(low), float(high)
-
-
-def _pyplot() -> Any:
-    matplotlib = require("matplotlib", "llm", "Alignment charts")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _scores(profile: Mapping[str, Any], ids: set[str] | None = None) -> dict[str, dict[str, Any]]:
     return {i["id"]: i for i in profile["items"] if ids is None or i["id"] in ids}
 
@@ -82,7 +67,7 @@ def _mean_ci(x: np.ndarray, rng: np.random.Generator, n: int) -> dict[str, float
     if not len(x):
         return {"mean": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"), "n": 0}
     star = rng.choice(x, size=(n, len(x)), replace=True).mean(axis=1)
-    low, high = _interval(star)
+    low, high = interval95(star)
     return {"mean": float(x.mean()), "ci_low": low, "ci_high": high, "n": len(x)}
 
 
@@ -179,7 +164,7 @@ def evaluate_shift(
             ],
             axis=0,
         )
-        low, high = _interval(star)
+        low, high = interval95(star)
         collateral = {
             "mean_abs": point,
             "ci_low": low,
@@ -207,7 +192,7 @@ def evaluate_shift(
     if len(anchor_d):
         star = rng.choice(target_d, size=(bootstrap, len(target_d))).mean(axis=1)
         star -= level * rng.choice(anchor_d, size=(bootstrap, len(anchor_d))).mean(axis=1)
-        low, high = _interval(star)
+        low, high = interval95(star)
         difference = {
             "mean": float(target_d.mean() - level * anchor_d.mean()),
             "ci_low": low,
@@ -352,46 +337,6 @@ def _by_value(
     return {
         v: _paired(base, aligned, {i for i, x in items.items() if x["value"] == v}) for v in values
     }
-
-
-def plot_shift(result: Mapping[str, Any], path: str | Path, *, title: str = "") -> Path:
-    """Two panels: baseline vs aligned held-out value means, and the shifts with 95% CIs."""
-    plt = _pyplot()
-    rows = list(result["values"])
-    y = np.arange(len(rows))[::-1]
-    names = [("* " if r["role"] == "target" else "") + r["value"] for r in rows]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 0.34 * len(rows) + 1.8), sharey=True)
-    ax = axes[0]
-    ax.plot([r["baseline"] for r in rows], y, "o", color="grey", label="baseline")
-    ax.plot([r["aligned"] for r in rows], y, "o", color="C3", label="aligned")
-    for yi, r in zip(y, rows, strict=True):
-        ax.plot([r["baseline"], r["aligned"]], [yi, yi], color="C3", lw=0.8, alpha=0.6)
-    ax.set_xlim(1, 6)
-    ax.set_title("held-out mean rating (1-6)", fontsize=10)
-    ax.legend(fontsize=8, loc="lower right")
-    ax.grid(axis="x", alpha=0.3)
-    ax = axes[1]
-    for yi, r in zip(y, rows, strict=True):
-        color = "C3" if r["significant"] else "C0"
-        ax.errorbar(
-            [r["shift"]],
-            [yi],
-            xerr=[[r["shift"] - r["ci_low"]], [r["ci_high"] - r["shift"]]],
-            fmt="D" if r["role"] == "target" else "o",
-            color=color,
-            capsize=3,
-        )
-    ax.axvline(0, color="grey", lw=0.8, ls="--")
-    ax.set_title("shift aligned - baseline, 95% CI (red: excludes 0)", fontsize=10)
-    ax.grid(axis="x", alpha=0.3)
-    axes[0].set_yticks(y, names, fontsize=8)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
 
 
 def _f(x: float, digits: int = 2) -> str:

@@ -303,7 +303,8 @@ def run_profile(
 # -- aggregation -------------------------------------------------------------------------------
 
 
-def _interval(samples: np.ndarray) -> tuple[float, float]:
+def interval95(samples: np.ndarray) -> tuple[float, float]:
+    """The 2.5th and 97.5th percentiles of bootstrap replicates: a 95% interval."""
     low, high = np.percentile(samples, [2.5, 97.5])
     return float(low), float(high)
 
@@ -352,8 +353,8 @@ def compute_profile(
     for v in values:
         means_star = resampled[v].mean(axis=1)
         mean = float(scores[v].mean())
-        low, high = _interval(means_star)
-        c_low, c_high = _interval(means_star - grand_star)
+        low, high = interval95(means_star)
+        c_low, c_high = interval95(means_star - grand_star)
         rows.append(
             {
                 "value": v,
@@ -492,8 +493,8 @@ def compare_profiles(
     rows = []
     for v in order:
         star = resampled[v].mean(axis=1)
-        low, high = _interval(star)
-        c_low, c_high = _interval(star - grand_star)
+        low, high = interval95(star)
+        c_low, c_high = interval95(star - grand_star)
         rows.append(
             {
                 "value": v,

@@ -1,7 +1,9 @@
-"""Charts of value profiles and of their comparisons (matplotlib, Agg backend)."""
+"""Charts of value profiles, of their comparisons and of an alignment's shift (matplotlib, Agg
+backend)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +12,10 @@ import numpy as np
 from training.profile import NOISE
 
 
-def _pyplot():
+def _pyplot() -> Any:
     from s2b_env.errors import require
 
-    matplotlib = require("matplotlib", "llm", "Profile charts")
+    matplotlib = require("matplotlib", "llm", "Profile and alignment charts")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -70,3 +72,43 @@ def plot_compare(comparison: dict[str, Any], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def plot_shift(result: Mapping[str, Any], path: str | Path, *, title: str = "") -> Path:
+    """Two panels: baseline vs aligned held-out value means, and the shifts with 95% CIs."""
+    plt = _pyplot()
+    rows = list(result["values"])
+    y = np.arange(len(rows))[::-1]
+    names = [("* " if r["role"] == "target" else "") + r["value"] for r in rows]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 0.34 * len(rows) + 1.8), sharey=True)
+    ax = axes[0]
+    ax.plot([r["baseline"] for r in rows], y, "o", color="grey", label="baseline")
+    ax.plot([r["aligned"] for r in rows], y, "o", color="C3", label="aligned")
+    for yi, r in zip(y, rows, strict=True):
+        ax.plot([r["baseline"], r["aligned"]], [yi, yi], color="C3", lw=0.8, alpha=0.6)
+    ax.set_xlim(1, 6)
+    ax.set_title("held-out mean rating (1-6)", fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    ax = axes[1]
+    for yi, r in zip(y, rows, strict=True):
+        color = "C3" if r["significant"] else "C0"
+        ax.errorbar(
+            [r["shift"]],
+            [yi],
+            xerr=[[r["shift"] - r["ci_low"]], [r["ci_high"] - r["shift"]]],
+            fmt="D" if r["role"] == "target" else "o",
+            color=color,
+            capsize=3,
+        )
+    ax.axvline(0, color="grey", lw=0.8, ls="--")
+    ax.set_title("shift aligned - baseline, 95% CI (red: excludes 0)", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(y, names, fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

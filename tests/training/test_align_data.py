@@ -440,3 +440,14 @@ def test_profiles_use_the_training_dtype(tmp_path: Path, default_model_dir, monk
     with pytest.raises(Stop):
         run_align(config, tmp_path / "run", progress="off")
     assert opened and opened[0]["dtype"] == "bfloat16"
+
+
+def test_shift_plot_is_a_png(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from training.evaluate import evaluate_shift
+    from training.profile_charts import plot_shift
+
+    profiles, targets = _scenario(2.0, 0.0, 0.3)
+    result = evaluate_shift(*profiles, targets=targets, bootstrap=200, seed=1)
+    path = plot_shift(result, tmp_path / "shift.png", title="test")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
