@@ -79,7 +79,10 @@ class JerichoEnv(gym.Env[str, str]):
     ``score``               the game's score now (``int``)
     ``max_score``           the maximum score when known, else ``None``
     ``moves``               moves taken, as the game counts them
-    ``location``            the player's room, when known, else ``None``
+    ``location``            the player's room, when known, else ``None``: from the object tree
+                            where jericho knows the game, from global 0 (the status line's
+                            room) for other version 1-3 games, else from a status line the
+                            game prints in its output
     ``world_hash``          hash of the world's object tree where jericho knows the game, else ``None``
     ``victory``             whether the game was won
     ``refused``             whether the action was refused without reaching the game
@@ -114,7 +117,7 @@ class JerichoEnv(gym.Env[str, str]):
     Subclass hooks: :meth:`_process_output`, :meth:`_read_score`, :meth:`_end_state`,
     :meth:`_refusal`, :meth:`_extra_info`, :meth:`_extra_state`, :meth:`_restore_extra_state`,
     :meth:`_after_reset`, :meth:`_known_options`, :meth:`_prepare_raw`, :meth:`_split_status`,
-    :meth:`_clean_probe_text`.
+    :meth:`_clean_probe_text`, :meth:`_current_location`.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}
@@ -165,6 +168,10 @@ class JerichoEnv(gym.Env[str, str]):
         self._score_in_memory = (
             not self.known and self.header.version <= 3 and not self.header.status_is_time
         )
+        # Global 0 of a version 1-3 game is the object whose name the status line shows, the
+        # player's room (standard 8.2.2): read it after the step rather than parse the status line
+        # in the output, which the interpreter drew at the prompt, before the command ran.
+        self._location_in_memory = not self.known and self.header.version <= 3
         self.max_score: int | None = self._frotz.get_max_score() if self.known else None
         self._memory = FrotzMemory(self._frotz, self.header, objects=self.known)
         self._file_guard = core.StrayFileGuard(self.story_path.stem)
@@ -526,8 +533,11 @@ class JerichoEnv(gym.Env[str, str]):
         return info
 
     def _current_location(self) -> str | None:
+        """Hook: the player's room now, for ``info["location"]``."""
         if self.known:
             return self._memory.player_location()
+        if self._location_in_memory:
+            return self._memory.object_name(self._memory.global_value(0)) or None
         return self._location
 
     def _inventory(self) -> list[str]:

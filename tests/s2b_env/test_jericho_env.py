@@ -144,6 +144,34 @@ def test_get_state_set_state_round_trip() -> None:
     assert env.get_state().score == state.score and env.get_state().moves == state.moves
 
 
+def test_location_of_an_unknown_v3_game_is_the_room_after_the_step(games_dir) -> None:
+    # Leather Goddesses of Phobos is unknown to jericho: the location comes from global 0, the
+    # status line's object, read after the command (the status line in the output is older).
+    env = gym.make("s2b/jericho-lgop-v0", games_dir=games_dir).unwrapped
+    env.reset(seed=0)
+    assert env.step("lewd")[4]["location"] == "Joe's Bar"
+    observation, *_, info = env.step("nw")
+    assert observation.startswith("Gents' Room") and info["location"] == "Gents' Room"
+    state = env.get_state()
+    observation, *_, info = env.step("se")
+    assert observation.startswith("Joe's Bar") and info["location"] == "Joe's Bar"
+    env.set_state(state)
+    assert env.get_state().info["location"] == "Gents' Room"
+    assert env.step("look")[4]["location"] == "Gents' Room"
+    assert env.step("quit")[4]["location"] == "Gents' Room"  # refused: nothing moves
+
+
+def test_object_names_are_decoded_from_memory() -> None:
+    # jericho's own names drop the abbreviations ("West House"); the decoder prints them whole.
+    env = make("zork1").unwrapped
+    env.reset(seed=0)
+    memory = env._memory
+    room = memory.object_parent(env._frotz.player_obj_num)
+    assert memory.object_name(room) == "West of House"
+    assert env._frotz.get_object(room).name == "West House"
+    assert memory.object_name(0) is None and memory.object_name(100_000) is None
+
+
 def test_set_state_rejects_foreign_states() -> None:
     zork = make("zork1").unwrapped
     zork.reset(seed=0)
