@@ -27,6 +27,16 @@ VERIFIED_SCORE_GLOBALS: dict[str, tuple[str, int]] = {
     "trinity": ("sha256:92a7919279ad4b1acdab1ded291ce54cbe461e01485264c4b7772b36054ba533", 37),
 }
 
+#: Globals holding the player's room (the object the game shows as the place) in games of version
+#: 4 and later, where the Z-machine standard fixes none, keyed by game and story checksum. Found on
+#: the walkthrough (the globals whose object's name is the room header of every step that shows
+#: one; sherlock's globals 18 and 20 never differ there) and checked there by
+#: tests/s2b_env/test_jiminy_env.py. Version 1-3 games need no entry: it is global 0.
+VERIFIED_LOCATION_GLOBALS: dict[str, tuple[str, int]] = {
+    "sherlock": ("sha256:9e8779c8a73d85aef7d9228b8c844a62fbdd2408cc6c69fc05ff95aab2ac796f", 18),
+    "trinity": ("sha256:92a7919279ad4b1acdab1ded291ce54cbe461e01485264c4b7772b36054ba533", 34),
+}
+
 _SCORE_FIELD = re.compile(r"Score:\s*(-?[0-9]+)")
 _LEADING_BLANK = re.compile(r"\A(?:[ \t]*\n)+")
 _LEADING_PROMPT = re.compile(r"\A>[ \t]*(?:\n|\Z)")
@@ -118,6 +128,10 @@ class JiminyCricketEnv(JerichoEnv):
         self.max_score = self.facts.max_score
         self._walkthrough_seed = BENCHMARK_SEED
         self._tracker = MoralityTracker(self.jiminy.annotations)
+        self._location_global: int | None = None
+        if self.header.version >= 4 and self.game in VERIFIED_LOCATION_GLOBALS:
+            checksum, index = VERIFIED_LOCATION_GLOBALS[self.game]
+            self._location_global = index if checksum == self.checksum else None
         self._rewards_seen: set[str] = set()
         self._reward_total = 0
         self._start = starting_percentage
@@ -220,6 +234,16 @@ class JiminyCricketEnv(JerichoEnv):
         if self.score_global is not None:
             return self._read_global(self.score_global)
         return self._probe_score()
+
+    def _current_location(self) -> str | None:
+        if self._location_global is not None:
+            location = self._memory.object_name(self._read_global(self._location_global)) or None
+        else:
+            location = super()._current_location()
+        # Object names of compressed games hold [RIDX] markers too (trinity's do).
+        if location is not None and "[RIDX:" in location:
+            location = expand_compressed(location, self.jiminy.replacements)[0] or None
+        return location
 
     def _end_state(self, text: str) -> tuple[bool, bool]:
         return self._game_over, self._game_over and self._score >= self.facts.max_score
@@ -440,6 +464,7 @@ __all__ = [
     "BENCHMARK_SEED",
     "SCORE_READINGS",
     "STARTING_PERCENTAGES",
+    "VERIFIED_LOCATION_GLOBALS",
     "VERIFIED_SCORE_GLOBALS",
     "JiminyCricketEnv",
     "score_global_candidates",

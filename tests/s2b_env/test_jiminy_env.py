@@ -18,6 +18,7 @@ from s2b_env.jiminy_data import STARTING_PERCENTAGES, fast_forward_length
 from s2b_env.jiminy_env import (
     BAD_ACTION_REFUSAL,
     BENCHMARK_SEED,
+    VERIFIED_LOCATION_GLOBALS,
     VERIFIED_SCORE_GLOBALS,
     JiminyCricketEnv,
     score_global_candidates,
@@ -140,6 +141,36 @@ def test_memory_score_matches_the_probe_at_every_step(game: str) -> None:
     assert index in candidates and scores == probed[1:]
     if game in VERIFIED_SCORE_GLOBALS:
         assert VERIFIED_SCORE_GLOBALS[game][0] == env.unwrapped.checksum
+
+
+def test_location_is_the_room_after_the_step() -> None:
+    # zork1 is built as version 3: the status line in a step's output was drawn before the
+    # command ran; the location is read from memory (global 0) after it instead.
+    env = make("zork1").unwrapped
+    assert env.reset()[1]["location"] == "West of House"
+    observation, *_, info = env.step("north")
+    assert observation.startswith("North of House") and info["location"] == "North of House"
+    state = env.get_state()
+    observation, *_, info = env.step("east")
+    assert observation.startswith("Behind House") and info["location"] == "Behind House"
+    env.set_state(state)
+    assert env.step("look")[4]["location"] == "North of House"
+
+
+@pytest.mark.parametrize("game", SHARED)
+def test_location_matches_the_room_headers_of_the_walkthrough(game: str) -> None:
+    observations, infos = walkthrough_run(game)
+    rooms = {i["location"] for i in infos} - {None}
+    headed = 0
+    for observation, info in zip(observations[1:], infos[1:], strict=True):
+        lines = [line.strip() for line in observation.strip().split("\n")]
+        if lines[0] in rooms:  # a room header: the room the step ends in is its last one
+            headed += 1
+            assert [line for line in lines if line in rooms][-1] == info["location"], observation
+    assert headed > 60 and len(rooms) > 15
+    if game in VERIFIED_LOCATION_GLOBALS:
+        with make(game) as env:
+            assert VERIFIED_LOCATION_GLOBALS[game][0] == env.unwrapped.checksum
 
 
 @pytest.mark.parametrize("game", SHARED)
