@@ -51,6 +51,11 @@ class _Step:
     text: str
     status: core.StatusLine | None = None
     warnings: list[str] = field(default_factory=list)
+    # jericho's own reading after the step, where it knows the game (else None): whether the game
+    # ended, the score and the moves; the env reuses them instead of asking the emulator again.
+    done: bool | None = None
+    score: int | None = None
+    moves: int | None = None
 
 
 class JerichoEnv(gym.Env[str, str]):
@@ -260,16 +265,19 @@ class JerichoEnv(gym.Env[str, str]):
             self._info = self._make_info(step, refused=True, action="")
             return refusal, 0.0, self._ended, False, dict(self._info)
 
-        raw = self._frotz.step(cleaned.text)[0]
+        raw, _, done, facts = self._frotz.step(cleaned.text)
         self._memory.stale = True
         self._steps += 1
         step = self._parse(raw)
+        if self.known:
+            step.done, step.score, step.moves = bool(done), facts["score"], facts["moves"]
         step.warnings[:0] = cleaned.warnings
         step.warnings.extend(self._file_guard.sweep(cleaned.text))
         old_score = self._score
         self._score = self._read_score(step)
         self._moves = self._read_moves(step)
-        game_over, victory = self._end_state(step.text)
+        # jericho's done is game over or victory: when it says neither, nothing to ask
+        game_over, victory = (False, False) if step.done is False else self._end_state(step.text)
         if self._frotz._emulator_halted():
             game_over = True
             step.warnings.append("the emulator halted; the episode is over")
@@ -438,7 +446,7 @@ class JerichoEnv(gym.Env[str, str]):
     def _read_score(self, step: _Step) -> int:
         """Hook: the game's score after the step just taken (or after reset)."""
         if self.known:
-            return int(self._frotz.get_score())
+            return int(self._frotz.get_score() if step.score is None else step.score)
         if self._score_in_memory:
             return self._read_global(1)
         if step.status is not None and step.status.score is not None:
@@ -447,7 +455,7 @@ class JerichoEnv(gym.Env[str, str]):
 
     def _read_moves(self, step: _Step) -> int:
         if self.known:
-            return int(self._frotz.get_moves())
+            return int(self._frotz.get_moves() if step.moves is None else step.moves)
         if self._score_in_memory:
             return self._read_global(2)
         if step.status is not None and step.status.moves is not None:
