@@ -172,12 +172,18 @@ def resolve_model(spec: str | None) -> Path:
             )
         return path
     if is_local_path(spec):
-        raise ModelNotFoundError(f"--model {spec}: no such model folder")
+        hint = (
+            ""
+            if spec.startswith(("/", ".", "~")) or "/" in spec
+            else "; if it is a Hugging Face hub id, s2b works offline: download it on a machine "
+            "with access (`huggingface-cli download ID --local-dir DIR`), copy DIR here and "
+            "pass --model DIR"
+        )
+        raise ModelNotFoundError(f"--model {spec}: no such model folder{hint}")
     return _from_offline_hub_cache(spec)
 
 
 def _from_offline_hub_cache(repo_id: str) -> Path:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # s2b never downloads weights
     try:
         from huggingface_hub import snapshot_download
 

@@ -183,6 +183,12 @@ def test_hub_id_offline_says_how_to_bring_weights(monkeypatch, tmp_path: Path) -
         resolve_model("HuggingFaceTB/SmolLM2-360M-Instruct")
     assert "--model DIR" in str(err.value)
     assert time.monotonic() - start < 10
+    # a bare id (no org) that is not a folder here gets the same advice
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ModelNotFoundError, match="no such model folder; if it is a Hugging Face"):
+        resolve_model("gpt2")
+    with pytest.raises(ModelNotFoundError, match=r"no such model folder$"):
+        resolve_model("./gpt2")
 
 
 def test_adapter_for_another_base_model(tmp_path: Path, default_model_dir: Path) -> None:
