@@ -36,15 +36,19 @@ def add_dataclass_args(
     cls: type,
     *,
     exclude: tuple[str, ...] = (),
-) -> None:
+) -> list[argparse.Action]:
     """Add one option per field of ``cls`` to ``parser``.
 
     Args:
         parser: The parser or argument group to extend.
         cls: A dataclass type; field defaults become option defaults.
         exclude: Field names to leave out (set by the command itself).
+
+    Returns:
+        The options added, in field order.
     """
     hints = typing.get_type_hints(cls)
+    actions: list[argparse.Action] = []
     for field in dataclasses.fields(cls):
         if field.name in exclude or not field.init:
             continue
@@ -86,7 +90,8 @@ def add_dataclass_args(
             kwargs["type"] = str
         if "choices" in field.metadata:
             kwargs["choices"] = field.metadata["choices"]
-        parser.add_argument(option_name(field), **kwargs)
+        actions.append(parser.add_argument(option_name(field), **kwargs))
+    return actions
 
 
 def dataclass_from_args(cls: type[T], args: argparse.Namespace, **overrides: Any) -> T:

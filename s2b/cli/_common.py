@@ -21,7 +21,7 @@ def add_games_dir(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_progress(parser: argparse.ArgumentParser) -> None:
+def add_progress(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     """Add ``--progress {rich,plain,off}``."""
     parser.add_argument(
         "--progress",

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from s2b.cli._args import add_dataclass_args
+from s2b.cli._common import add_progress
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -58,18 +59,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="RUN_DIR",
         help="continue an interrupted run with its saved config.yaml",
     )
-    run.add_argument(
-        "--progress",
-        choices=["rich", "plain", "off"],
-        default="rich",
-        help="progress display (default: %(default)s)",
-    )
+    add_progress(run)
     for name, cls in SECTIONS.items():
-        group = parser.add_argument_group(name)
-        add_dataclass_args(group, cls)
         # Only options given on the command line override the preset and the YAML file, so
         # none may have a default in the namespace; the help shows the dataclass default.
-        for action in group._group_actions:
+        for action in add_dataclass_args(parser.add_argument_group(name), cls):
             if action.help and "%(default)s" in action.help:
                 action.help = action.help.replace("%(default)s", _shown(action.default))
             action.default = argparse.SUPPRESS

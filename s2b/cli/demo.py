@@ -22,7 +22,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from s2b.cli._common import PROGRESS_MODES
+from s2b.cli._common import add_progress
 
 #: The values shown in the own-games table (those the routes pull apart most), short labels.
 SHOWN_VALUES = {"benevolence_caring": "caring", "universalism_concern": "concern",
@@ -63,9 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--phrasings", nargs="*", default=(), metavar="ID",
         help="survey phrasings to profile with (default: all)",
     )  # fmt: skip
-    parser.add_argument(
-        "--progress", choices=PROGRESS_MODES, default="rich", help="progress display"
-    )
+    add_progress(parser)
     parser.set_defaults(handler=demo)
 
 
@@ -77,7 +75,7 @@ def _live(progress: Any, console: Console, mode: str):
     return Live(progress, console=console, refresh_per_second=8)
 
 
-def own_games_table(console: Console, out: Path) -> list[dict[str, Any]]:
+def own_games_table(console: Console) -> list[dict[str, Any]]:
     """Play every own game's caring and self-interested routes; print and return the totals."""
     import gymnasium as gym
 
@@ -177,7 +175,7 @@ def demo(args: argparse.Namespace, console: Console) -> int:
     started = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
     console.rule("s2b demo: Survey-to-Behavior on what ships with s2b")
-    own_games_table(console, args.out)
+    own_games_table(console)
 
     from agents import RandomAgent
 

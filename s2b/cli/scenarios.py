@@ -25,11 +25,9 @@ _FORMATS = ("aita-csv", "scruples")
 class ImportConfig:
     """Options of ``s2b scenarios import``."""
 
+    out: Path = field(metadata={"help": "the scenario JSONL file to write"})
     format: Literal["aita-csv", "scruples"] = field(
         default="aita-csv", metadata={"help": "input format"}
-    )
-    out: Path | None = field(
-        default=None, metadata={"help": "the scenario JSONL file to write (required)"}
     )
     id_prefix: str = field(default="", metadata={"help": "text put before every imported id"})
 
@@ -38,8 +36,6 @@ class ImportConfig:
             raise ValueError(
                 f"--format: expected one of {', '.join(_FORMATS)}, got {self.format!r}"
             )
-        if self.out is None:
-            raise ValueError("--out: expected the path of the JSONL file to write, got none")
         self.out = Path(self.out)
         if not isinstance(self.id_prefix, str):
             raise TypeError(f"--id-prefix: expected text, got {type(self.id_prefix).__name__}")
@@ -112,7 +108,6 @@ def _import(args: argparse.Namespace, console: Console) -> int:
 
     config = dataclass_from_args(ImportConfig, args)
     result = import_file(args.file, config.format, id_prefix=config.id_prefix)
-    assert config.out is not None  # checked in ImportConfig
     written = result.write_jsonl(config.out)
     if result.failed:
         table = Table(title="rows not imported")

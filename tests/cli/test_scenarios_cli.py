@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from io import StringIO
 
+import pytest
 from rich.console import Console
 
 from games import data_path
@@ -74,7 +75,7 @@ def test_import_aita_csv_then_validate(tmp_path) -> None:
     assert code == 0 and "2 valid, 0 bad" in out
 
 
-def test_import_reports_rows_left_out(tmp_path) -> None:
+def test_import_reports_rows_left_out(tmp_path, capsys) -> None:
     src = tmp_path / "anecdotes.jsonl"
     rows = [
         {"id": "x1", "title": "t", "text": "A story.", "label": "AUTHOR"},
@@ -88,5 +89,7 @@ def test_import_reports_rows_left_out(tmp_path) -> None:
     assert code == 1
     assert "imported 1 of 2 rows" in out and "x2" in out and "1 left out" in out
     assert len(out_file.read_text().splitlines()) == 1
-    code, out = _run(["scenarios", "import", "--format", "scruples", str(src)])
-    assert code == 2 and "--out" in out
+    with pytest.raises(SystemExit) as stop:  # argparse: a required option is missing
+        _run(["scenarios", "import", "--format", "scruples", str(src)])
+    assert stop.value.code == 2
+    assert "the following arguments are required: --out" in capsys.readouterr().err
