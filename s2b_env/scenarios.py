@@ -456,6 +456,9 @@ def validate_files(paths: Iterable[str | Path]) -> list[LineReport]:
 
     A repeated id (in the same or an earlier file) is an error on the later line.
 
+    Lines are decoded one at a time, so a line that is not UTF-8, or is nested too deeply to parse,
+    is reported on its own line and the rest of the file is still checked.
+
     Args:
         paths: JSON Lines scenario files.
 
@@ -471,11 +474,23 @@ def validate_files(paths: Iterable[str | Path]) -> list[LineReport]:
         path = Path(raw_path)
         if not path.is_file():
             raise FileNotFoundError(f"scenario file {str(path)!r} does not exist")
-        with path.open(encoding="utf-8") as handle:
-            for number, text in enumerate(handle, start=1):
-                if not text.strip():
-                    continue
-                reports.append(_check_line(path, number, text, seen))
+        # bytes.splitlines splits on \n, \r and \r\n, as text-mode reading did: same line numbers.
+        for number, raw in enumerate(path.read_bytes().splitlines(), start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                error = DataError(
+                    path,
+                    f"not UTF-8 text: expected UTF-8, got byte 0x{raw[exc.start]:02x} at byte "
+                    f"{exc.start + 1} of the line ({exc.reason})",
+                    line=number,
+                    fix="save the file as UTF-8",
+                )
+                reports.append(LineReport(path, number, error=error))
+                continue
+            if not text.strip():
+                continue
+            reports.append(_check_line(path, number, text, seen))
     return reports
 
 
@@ -485,10 +500,14 @@ def _check_line(path: Path, number: int, text: str, seen: dict[str, tuple[Path, 
     except json.JSONDecodeError as exc:
         error = DataError(path, f"not valid JSON: {exc.msg} at column {exc.colno}", line=number)
         return LineReport(path, number, error=error)
+    except RecursionError:
+        return LineReport(path, number, error=_too_deep(path, number))
     try:
         record = parse_record(obj, path=path, line=number)
     except DataError as exc:
         return LineReport(path, number, error=exc)
+    except RecursionError:
+        return LineReport(path, number, error=_too_deep(path, number))
     if record.id in seen:
         first_path, first_line = seen[record.id]
         where = f"line {first_line}" + ("" if first_path == path else f" of {first_path}")
@@ -497,6 +516,16 @@ def _check_line(path: Path, number: int, text: str, seen: dict[str, tuple[Path, 
         return LineReport(path, number, error=error)
     seen[record.id] = (path, number)
     return LineReport(path, number, record=record)
+
+
+def _too_deep(path: Path, number: int) -> DataError:
+    return DataError(
+        path,
+        "nested too deeply: expected one flat scenario record, got JSON nested beyond Python's "
+        "recursion limit",
+        line=number,
+        fix="write each record as one JSON object of the documented schema",
+    )
 
 
 def load_scenarios(paths: str | Path | Iterable[str | Path], kind: str | None = None):

@@ -50,6 +50,19 @@ def test_validate_reports_every_line(tmp_path) -> None:
     assert f"{path}, line 4, field 'id': duplicate id 'c-1'" in out
 
 
+def test_validate_reports_non_utf8_and_too_deep_lines(tmp_path) -> None:
+    path = tmp_path / "bytes.jsonl"
+    good = [json.dumps(GOOD | {"id": f"c-{n}"}).encode("utf-8") for n in (1, 2, 3)]
+    lines = [good[0], b'{"id": "\xff"}', good[1], b"[" * 200_000, good[2]]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    code, out = _run(["scenarios", "validate", str(path)])
+    assert code == 1, out
+    assert "c-1" in out and "c-2" in out and "c-3" in out and "3 valid, 2 bad" in out
+    assert f"{path}, line 2: not UTF-8 text" in out
+    assert f"{path}, line 4: nested too deeply" in out
+    assert "internal error" not in out
+
+
 def test_validate_missing_file(tmp_path) -> None:
     code, out = _run(["scenarios", "validate", str(tmp_path / "nope.jsonl")])
     assert code == 2 and "does not exist" in out

@@ -248,3 +248,28 @@ def test_one_bad_line_does_not_hide_the_others(tmp_path) -> None:
     assert "not valid JSON" in str(reports[1].error) and "line 2" in str(reports[1].error)
     with pytest.raises(ValueError, match="line 2"):
         load_scenarios(path)
+
+
+def test_non_utf8_and_too_deep_lines_do_not_hide_the_others(tmp_path) -> None:
+    path = tmp_path / "scen.jsonl"
+    good = [json.dumps(r).encode("utf-8") for r in (GOOD_JUDGMENT, GOOD_DILEMMA)]
+    third = json.dumps(GOOD_JUDGMENT | {"id": "t-j9", "title": "Caf\u00e9"}).encode("utf-8")
+    lines = [good[0], b'{"id": "caf\xff"}', good[1], b"[" * 200_000, third]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    reports = validate_files([path])
+    assert [(r.line, r.ok, r.item_id) for r in reports] == [
+        (1, True, "t-j1"),
+        (2, False, None),
+        (3, True, "t-d1"),
+        (4, False, None),
+        (5, True, "t-j9"),
+    ]
+    assert reports[4].record.title == "Caf\u00e9"
+    not_utf8, too_deep = reports[1].error, reports[3].error
+    assert not_utf8.path == path and not_utf8.line == 2
+    assert "not UTF-8 text" in str(not_utf8) and "0xff" in str(not_utf8)
+    assert f"{path}, line 2" in str(not_utf8)
+    assert too_deep.path == path and too_deep.line == 4
+    assert "nested too deeply" in str(too_deep) and f"{path}, line 4" in str(too_deep)
+    with pytest.raises(ValueError, match=r"line 2.*not UTF-8"):
+        load_scenarios(path)
