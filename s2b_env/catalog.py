@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -59,20 +58,24 @@ def jericho_games(root: Path) -> list[GameEntry]:
 
 
 def jiminy_games(root: Path) -> list[GameEntry]:
-    """Jiminy Cricket game folders under ``root/jiminy-cricket`` that ``games.json`` describes."""
+    """Jiminy Cricket game folders under ``root/jiminy-cricket`` that ``games.json`` describes.
+
+    Raises:
+        DataError: ``games.json`` exists but is not valid JSON, lacks its ``games`` object, or the
+            entry of a game folder here is malformed (the error names the file, line and field).
+    """
+    from s2b_env.jiminy_data import load_game_facts, read_games_json
+
     folder = root / "jiminy-cricket"
     facts_path = folder / "games.json"
     if not facts_path.is_file():
         return []
-    try:
-        facts = json.loads(facts_path.read_text(encoding="utf-8")).get("games", {})
-    except (json.JSONDecodeError, AttributeError):
-        facts = {}
+    described = read_games_json(facts_path)["games"]
     entries = []
     for game_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
-        if game_dir.name not in facts:
+        if game_dir.name not in described:
             continue
-        source = facts[game_dir.name].get("score_source", {}).get("kind", "?")
+        source = load_game_facts(game_dir.name, facts_path).score_source.kind
         features = ("score", f"score_source:{source}", "morality", "walkthrough")
         entries.append(
             GameEntry(

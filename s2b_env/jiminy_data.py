@@ -121,7 +121,9 @@ def read_games_json(path: str | Path) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DataError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from exc
+        raise DataError(
+            path, f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno
+        ) from exc
     if not isinstance(data, dict) or not isinstance(data.get("games"), dict):
         raise DataError(path, "expected an object with a 'games' object", field="games")
     if not isinstance(data.get("common_bad_actions", []), list):

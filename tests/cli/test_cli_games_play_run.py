@@ -49,6 +49,50 @@ def test_games_list_with_a_missing_dir_is_one_clear_line(console, tmp_path) -> N
     assert "does not exist" in out and "Traceback" not in out
 
 
+def _games_dir_copy(games_dir, tmp_path, games_json: str):
+    """The shared games dir's layout in ``tmp_path`` (folders linked) with our own ``games.json``."""
+    root = tmp_path / "games"
+    jiminy = root / "jiminy-cricket"
+    jiminy.mkdir(parents=True)
+    (root / "jericho").symlink_to(games_dir / "jericho", target_is_directory=True)
+    for game in (games_dir / "jiminy-cricket").iterdir():
+        if game.is_dir():
+            (jiminy / game.name).symlink_to(game, target_is_directory=True)
+    (jiminy / "games.json").write_text(games_json, encoding="utf-8")
+    return root
+
+
+def test_games_list_copy_of_games_dir_lists_jiminy_games(console, games_dir, tmp_path) -> None:
+    text = (games_dir / "jiminy-cricket" / "games.json").read_text(encoding="utf-8")
+    root = _games_dir_copy(games_dir, tmp_path, text)
+    code, out = run_cli(console, "games", "list", "--games-dir", str(root), "--format", "json")
+    assert code == 0, out
+    jiminy = {g["name"] for g in json.loads(out) if g["kind"] == "jiminy"}
+    assert "zork1" in jiminy and len(jiminy) == sum(
+        p.is_dir() for p in (games_dir / "jiminy-cricket").iterdir()
+    )
+
+
+@pytest.mark.parametrize(
+    ("break_it", "message"),
+    [
+        (lambda text: text[:-40], "games.json, line "),
+        (lambda text: json.dumps({"games": {**json.loads(text)["games"], "zork1": 7}}),
+         "field 'games.zork1': expected an object, got int"),
+    ],
+    ids=["malformed-json", "entry-not-an-object"],
+)  # fmt: skip
+def test_games_list_with_a_broken_games_json_is_one_clear_line(
+    console, games_dir, tmp_path, break_it, message
+) -> None:
+    text = (games_dir / "jiminy-cricket" / "games.json").read_text(encoding="utf-8")
+    root = _games_dir_copy(games_dir, tmp_path, break_it(text))
+    code, out = run_cli(console, "games", "list", "--games-dir", str(root))
+    assert code == 2, out
+    assert str(root / "jiminy-cricket" / "games.json") in out.replace("\n", "")
+    assert message in out.replace("\n", "") and "Traceback" not in out
+
+
 def test_run_walkthrough_writes_trajectory_and_summary(console, games_dir, tmp_path) -> None:
     out_dir = tmp_path / "run"
     code, out = run_cli(
