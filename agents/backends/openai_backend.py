@@ -22,7 +22,9 @@ with the URL and the server's own message.
 from __future__ import annotations
 
 import math
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -43,6 +45,37 @@ from agents.backends.base import (
 from s2b_env.errors import require
 
 TOP_LOGPROBS = 20  # vLLM's default --max-logprobs
+
+
+#: Texts up to this many characters have their token ids cached (answers, game commands).
+SHORT_TEXT_CHARS = 64
+#: How many short texts' ids are kept.
+TOKEN_CACHE_SIZE = 4096
+#: How many chat prompts' ids are kept (the prompts this backend built most recently).
+PROMPT_CACHE_SIZE = 16
+
+
+class _LRU:
+    """A small thread-safe least-recently-used map of text to token ids."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[str, tuple[int, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[int, ...] | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: str, value: tuple[int, ...]) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
 
 class MalformedReplyError(ServerError, ValueError):
@@ -95,7 +128,10 @@ class OpenAIBackend(ModelBackend):
         self.max_retries = max_retries
         self.concurrency = concurrency
         self.backoff = backoff
-        self._short_tokens: dict[str, tuple[int, ...]] = {}
+        # Token ids of short texts (answer tokens, game commands: asked for again and again) and
+        # of the chat prompts this backend built (so scoring does not tokenize them once more).
+        self._tokens: _LRU = _LRU(TOKEN_CACHE_SIZE)
+        self._prompts: _LRU = _LRU(PROMPT_CACHE_SIZE)
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             limits=httpx.Limits(max_connections=concurrency + 2),
@@ -186,17 +222,27 @@ class OpenAIBackend(ModelBackend):
     # -- text ----------------------------------------------------------------------------------
 
     def tokenize(self, text: str) -> list[int]:
-        if text in self._short_tokens:
-            return list(self._short_tokens[text])
+        cached = self._tokens.get(text)
+        if cached is not None:
+            return list(cached)
         reply = self._post(
             "/tokenize",
             {"model": self.served_name, "prompt": text, "add_special_tokens": False},
             root=True,
         )
         ids = _int_list(_get(reply, "tokens", "/tokenize"), "/tokenize tokens")
-        if len(text) <= 16:  # answer tokens ("1".."6", labels) are asked for again and again
-            self._short_tokens[text] = tuple(ids)
+        if len(text) <= SHORT_TEXT_CHARS:
+            self._tokens.put(text, tuple(ids))
         return ids
+
+    def _tokenize_all(self, texts: Sequence[str]) -> list[list[int]]:
+        """:meth:`tokenize` for each text; the ones not cached, ``concurrency`` at a time."""
+        missing = list(dict.fromkeys(t for t in texts if self._tokens.get(t) is None))
+        fresh: dict[str, list[int]] = {}
+        if len(missing) > 1 and self.concurrency > 1:
+            with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+                fresh = dict(zip(missing, pool.map(self.tokenize, missing), strict=True))
+        return [fresh[t] if t in fresh else self.tokenize(t) for t in texts]
 
     def chat_prompt(self, messages: Sequence[Message], *, assistant_prefix: str = "") -> str:
         checked = validate_messages(messages)
@@ -210,12 +256,16 @@ class OpenAIBackend(ModelBackend):
         prompt = _get(text, "prompt", "/detokenize")
         if not isinstance(prompt, str):
             raise MalformedReplyError(f"/detokenize: expected a string prompt, got {prompt!r}")
+        if not assistant_prefix:
+            # scoring this prompt uses the template's own ids, not a tokenization of its text
+            self._prompts.put(prompt, tuple(ids))
         return prompt + assistant_prefix
 
     # -- scoring -------------------------------------------------------------------------------
 
     def _prompt_ids(self, prompt: str) -> list[int]:
-        ids = self.tokenize(prompt)
+        cached = self._prompts.get(prompt)
+        ids = list(cached) if cached is not None else self.tokenize(prompt)
         if not ids:
             raise ValueError("expected a non-empty prompt, got one with no tokens")
         return ids
@@ -298,7 +348,7 @@ class OpenAIBackend(ModelBackend):
         if not continuations:
             return []
         ids = self._prompt_ids(prompt)
-        cont_ids = [self.tokenize(c) for c in continuations]
+        cont_ids = self._tokenize_all(continuations)
         for text, c in zip(continuations, cont_ids, strict=True):
             if not c:
                 raise ValueError(f"expected non-empty continuations, got {text!r}")

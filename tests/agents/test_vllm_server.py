@@ -100,6 +100,36 @@ def test_continuation_scores_agree(http_adapter, tf_adapter_backend) -> None:
         assert abs(r.logprob - lo.logprob) < 10 * TOL
 
 
+def test_scoring_a_built_prompt_asks_only_for_new_candidates(vllm_server, tf_backend) -> None:
+    from agents.backends.openai_backend import OpenAIBackend
+
+    backend = OpenAIBackend(vllm_server.base_url, timeout=60, concurrency=4)
+    paths: list[str] = []
+    post = backend._post
+
+    def counting(path, payload, **kwargs):
+        paths.append(path)
+        return post(path, payload, **kwargs)
+
+    backend._post = counting  # a spy: the real server answers every request
+    messages = [{"role": "user", "content": "You are West of House. What do you do?"}]
+    prompt = backend.chat_prompt(messages)
+    assert paths == ["/tokenize", "/detokenize"]
+    candidates = ["open the mailbox", "north", "go south", "take leaflet"]
+    paths.clear()
+    first = backend.score_continuations(prompt, candidates)
+    assert sorted(paths) == ["/completions"] + ["/tokenize"] * 4  # the prompt is not re-tokenized
+    paths.clear()
+    again = backend.score_continuations(prompt, [*candidates[:2], "west"])
+    assert sorted(paths) == ["/completions", "/tokenize"]  # only the new candidate
+    assert again[:2] == first[:2]
+    # the template's own ids score like the local backend's tokenization of the prompt text
+    local = tf_backend.score_continuations(tf_backend.chat_prompt(messages), candidates)
+    for r, lo in zip(first, local, strict=True):
+        assert r.token_ids == lo.token_ids and abs(r.logprob - lo.logprob) < 10 * TOL
+    backend.close()
+
+
 def test_generation_and_chat(http_base, tf_backend) -> None:
     messages = [{"role": "user", "content": "Say hello in one word."}]
     reply = http_base.chat(messages, max_new_tokens=8)
