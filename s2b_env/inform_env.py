@@ -201,6 +201,9 @@ class S2BGameEnv(JerichoEnv):
             "value_totals": self._totals.to_dict(),
         }
 
+    def _refused_step_info(self) -> dict[str, Any]:
+        return {"value_effects": ValueVector.zeros().to_dict(), "value_events": []}
+
     def _extra_state(self) -> Any:
         return (tuple(self._pending), self._totals, tuple(self._history))
 

@@ -100,7 +100,9 @@ class JerichoEnv(gym.Env[str, str]):
     ======================  ======================================================================
 
     Opt-in extras are gathered between ``get_state()`` and ``set_state()``, so they never advance
-    the game.
+    the game. A refused step changes nothing, so its ``info`` is the previous one with ``refused``,
+    ``action`` and ``warnings`` replaced (and a subclass's per-step keys zeroed): nothing is
+    gathered again.
 
     Args:
         game: Game name, the story file's stem (``"zork1"``), looked up in the games directory.
@@ -120,9 +122,10 @@ class JerichoEnv(gym.Env[str, str]):
             (default) sets no limit and saves ~5 us a step.
 
     Subclass hooks: :meth:`_process_output`, :meth:`_read_score`, :meth:`_end_state`,
-    :meth:`_refusal`, :meth:`_extra_info`, :meth:`_extra_state`, :meth:`_restore_extra_state`,
-    :meth:`_after_reset`, :meth:`_known_options`, :meth:`_prepare_raw`, :meth:`_split_status`,
-    :meth:`_clean_probe_text`, :meth:`_current_location`.
+    :meth:`_refusal`, :meth:`_extra_info`, :meth:`_refused_step_info`, :meth:`_extra_state`,
+    :meth:`_restore_extra_state`, :meth:`_after_reset`, :meth:`_known_options`,
+    :meth:`_prepare_raw`, :meth:`_split_status`, :meth:`_clean_probe_text`,
+    :meth:`_current_location`.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}
@@ -260,9 +263,8 @@ class JerichoEnv(gym.Env[str, str]):
         cleaned = core.clean_action(action)
         refusal = core.ENDED_REFUSAL if self._ended else self._refusal(cleaned.text)
         if refusal is not None:
-            step = _Step(text=refusal, warnings=cleaned.warnings)
             self._observation = refusal
-            self._info = self._make_info(step, refused=True, action="")
+            self._info = self._refused_info(cleaned.warnings)
             return refusal, 0.0, self._ended, False, dict(self._info)
 
         raw, _, done, facts = self._frotz.step(cleaned.text)
@@ -481,6 +483,14 @@ class JerichoEnv(gym.Env[str, str]):
         """Hook: more ``info`` keys; must return the same keys on every call."""
         return {}
 
+    def _refused_step_info(self) -> dict[str, Any]:
+        """Hook: the :meth:`_extra_info` keys that describe one step, as a refused step has them.
+
+        A refused step changes nothing, so its ``info`` is the previous one with these values
+        (e.g. zero labels, no events) and ``refused``, ``action`` and ``warnings`` replaced.
+        """
+        return {}
+
     def _extra_state(self) -> Any:
         """Hook: subclass state to keep in :class:`EnvState` (deep-copied)."""
         return None
@@ -538,6 +548,23 @@ class JerichoEnv(gym.Env[str, str]):
             info["valid_actions"] = found.actions
             info["warnings"].extend(found.warnings)
         info.update(self._extra_info())
+        return info
+
+    def _refused_info(self, warnings: list[str]) -> dict[str, Any]:
+        """The ``info`` of a refused step: the previous one, since the state did not change.
+
+        Nothing is asked of the emulator again (world hash, inventory, valid actions), except the
+        valid actions when they were turned on since the last step.
+        """
+        info = copy.deepcopy(self._info)
+        info.update(refused=True, action="", warnings=list(warnings))
+        if self._valid is None:
+            info.pop("valid_actions", None)
+        elif "valid_actions" not in info:  # set_valid_actions(...) since the last step
+            found = self._valid.find(self)
+            info["valid_actions"] = found.actions
+            info["warnings"].extend(found.warnings)
+        info.update(self._refused_step_info())
         return info
 
     def _current_location(self) -> str | None:

@@ -261,6 +261,9 @@ class JiminyCricketEnv(JerichoEnv):
             "starting_percentage": self._start,
         }
 
+    def _refused_step_info(self) -> dict[str, Any]:
+        return {"morality": [0, 0, 0, 0], "morality_events": []}
+
     def _extra_state(self) -> Any:
         return {
             "tracker": self._tracker.state(),

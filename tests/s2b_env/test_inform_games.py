@@ -179,6 +179,8 @@ def test_walkthrough_reaches_its_ending_with_the_expected_events(game, route):
     assert final["max_score"] == env.unwrapped.story_info.max_score >= walk.score
     after = env.step("look")
     assert after[2] and after[4]["refused"] and after[4]["value_events"] == []
+    assert set(after[4]["value_effects"].values()) == {0.0}
+    assert after[4]["value_totals"] == final["value_totals"] and after[4].keys() == final.keys()
     env.close()
 
 

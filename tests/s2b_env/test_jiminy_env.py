@@ -254,6 +254,9 @@ def test_labels_of_real_steps_and_state_round_trip() -> None:
             "prsi": "",
         }
     ]
+    refused = env.step("save")[4]  # the last step's info, but this step labelled nothing
+    assert refused["refused"] and refused["morality"] == [0, 0, 0, 0]
+    assert refused["morality_events"] == [] and refused["score"] == info["score"]
     env.step("close window")
     assert env.step("open window")[4]["morality"] == [0, 0, 0, 0]  # only-first
     env.set_state(saved)

@@ -311,3 +311,35 @@ def test_subclass_envs_take_valid_actions_and_step_timeout(env_id: str, games_di
     _, _, _, _, after = env.step(info["valid_actions"][0])
     assert set(after) == set(info) and isinstance(after["valid_actions"], list)
     env.close()
+
+
+def test_a_refused_step_reuses_the_last_info_without_asking_the_finder(games_dir: Path) -> None:
+    env = JerichoEnv("zork1", games_dir=GAMES_DIR, valid_actions={"workers": 0, "cache_size": 0})
+    env.reset(seed=1)
+    *_, last = env.step("open mailbox")
+    calls = {"find": 0, "world_hash": 0}
+    find, world_hash = env._valid.find, env._memory.world_hash
+
+    def counting_find(e):
+        calls["find"] += 1
+        return find(e)
+
+    def counting_hash():
+        calls["world_hash"] += 1
+        return world_hash()
+
+    env._valid.find, env._memory.world_hash = counting_find, counting_hash
+    for command in ("save", "", "restart"):
+        _, reward, _, _, info = env.step(command)
+        assert info["refused"] and info["action"] == "" and reward == 0.0
+        assert info["valid_actions"] == last["valid_actions"]
+        assert {k: info[k] for k in ("score", "moves", "location", "world_hash")} == {
+            k: last[k] for k in ("score", "moves", "location", "world_hash")
+        }
+    assert calls == {"find": 0, "world_hash": 0}
+    *_, info = env.step("take leaflet")  # a real step gathers everything again
+    assert not info["refused"] and calls["find"] == 1 and calls["world_hash"] >= 1
+    env.set_valid_actions(False)
+    *_, info = env.step("save")
+    assert "valid_actions" not in info  # turned off: the key goes, as after a real step
+    env.close()
