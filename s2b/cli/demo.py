@@ -207,7 +207,11 @@ def demo(args: argparse.Namespace, console: Console) -> int:
         from agents.llm_agent import LLMAgent
 
         agents["llm"] = LLMAgent(backend)
-    means = scenario_runs(console, agents, args.episodes, args.progress)
+    try:
+        means = scenario_runs(console, agents, args.episodes, args.progress)
+    finally:
+        if "llm" in agents:
+            agents["llm"].backend.close()
     console.print(scenario_table(means))
     import json
 

@@ -289,6 +289,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
         if writer is not None:
             writer.close()
         env.close()
+        backend = getattr(agent, "backend", None)  # the llm agent's model: free it now
+        if backend is not None:
+            backend.close()
     elapsed = time.perf_counter() - started
     console.print(summary_table(results, f"{env_id} · {config.agent} · {len(results)} episodes"))
     values = value_table(results)
