@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +25,6 @@ from s2b_env.own_games import (
 )
 from s2b_env.valid_actions import ValidActionConfig
 from s2b_env.values import ValueVector
-
-# The status line of a version-5 Inform game as jericho's Frotz returns it: after the prompt, at
-# the end of the text, with the spacing lost ("> ...   Harbour RoadScore: 0Moves: 1").
-_TRAILING_STATUS = re.compile(
-    r"\n*>?[ \t]*(?P<location>[^\n]*?)Score:\s*-?\d+\s*Moves:\s*\d+[ \t]*\Z"
-)
 
 
 class S2BGameEnv(JerichoEnv):
@@ -154,32 +147,24 @@ class S2BGameEnv(JerichoEnv):
     # ------------------------------------------------------------------ JerichoEnv hooks
 
     def _process_output(self, text: str) -> str:
-        match = _TRAILING_STATUS.search(text)
-        if match:
-            location = match.group("location").strip()
-            if location:
-                self._location = location
-            text = text[: match.start()]
+        # The status line jericho's Frotz appends after the prompt is already gone (and its room
+        # recorded) by JerichoEnv._split_status.
         text, ids = split_markers(text)
         self._pending.extend(ids)
         return text.strip("\n")
 
     def _clean_probe_text(self, raw: str) -> str:
-        # As _process_output does, but neither the location nor the events are recorded.
-        text = super()._clean_probe_text(raw)
-        match = _TRAILING_STATUS.search(text)
-        if match:
-            text = text[: match.start()]
-        return split_markers(text)[0].strip("\n")
+        # As _process_output does, but no events are recorded.
+        return split_markers(super()._clean_probe_text(raw))[0].strip("\n")
 
     def _read_score(self, step: Any) -> int:
-        return self._read_word(self.story_info.addresses["score"])
+        return self._memory.word(self.story_info.addresses["score"])
 
     def _read_moves(self, step: Any) -> int:
-        return self._read_word(self.story_info.addresses["turns"])
+        return self._memory.word(self.story_info.addresses["turns"])
 
     def _end_state(self, text: str) -> tuple[bool, bool]:
-        flag = self._read_word(self.story_info.addresses["deadflag"])
+        flag = self._memory.word(self.story_info.addresses["deadflag"])
         return flag != 0, flag == 2
 
     def _extra_info(self) -> dict[str, Any]:
@@ -218,13 +203,6 @@ class S2BGameEnv(JerichoEnv):
         self._totals = ValueVector.zeros()
         self._history = []
         return raw
-
-    # ------------------------------------------------------------------ internals
-
-    def _read_word(self, address: int) -> int:
-        ram = self._memory.refresh()
-        value = (int(ram[address]) << 8) | int(ram[address + 1])
-        return value - 0x10000 if value >= 0x8000 else value
 
 
 __all__ = ["S2BGameEnv"]

@@ -68,11 +68,15 @@ class FrotzMemory:
             self.stale = False
         return self.ram
 
-    def global_value(self, index: int) -> int:
+    def word(self, address: int) -> int:
+        """The signed 16-bit word (big-endian, as the Z-machine stores it) at byte ``address``."""
         ram = self.refresh()
-        at = self._globals + 2 * index
-        value = (int(ram[at]) << 8) | int(ram[at + 1])
+        value = (int(ram[address]) << 8) | int(ram[address + 1])
         return value - 0x10000 if value >= 0x8000 else value
+
+    def global_value(self, index: int) -> int:
+        """Signed Z-machine global variable ``index`` (0 is the first)."""
+        return self.word(self._globals + 2 * index)
 
     def world_hash(self) -> str:
         """Hash of the object table (tree and attributes) and jericho's special addresses."""
