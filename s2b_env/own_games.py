@@ -29,14 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from s2b_env.errors import DataError, read_text
-from s2b_env.values import VALUE_IDS, ValueVector
+from s2b_env.values import EFFECT_MAX, EFFECT_MIN, VALUE_IDS, ValueVector
 
 #: A value marker as the game prints it (and as it is written in the source).
 MARKER_RE = re.compile(r"\[V:\s*([^\]]*?)\s*\]")
 #: What an event id must look like.
 EVENT_ID_RE = re.compile(r"[a-z][a-z0-9_]*")
-#: The range of one value effect.
-EFFECT_MIN, EFFECT_MAX = -3, 3
 #: The columns of an annotations file.
 ANNOTATION_COLUMNS = ("event", "effects", "description")
 #: Walkthrough outcomes.

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from s2b_env.errors import DataError
-from s2b_env.values import VALUE_IDS
+from s2b_env.values import EFFECT_MAX, EFFECT_MIN, VALUE_IDS
 from s2b_env.verdicts import VERDICT_MEANINGS, VERDICTS, parse_verdict
 
 SCHEMA_VERSION = 1
@@ -43,7 +43,6 @@ SPLIT_PERCENT: tuple[int, ...] = (70, 15, 15)
 DEFAULT_QUESTION = "Am I the asshole here?"
 MIN_NODES, MAX_NODES = 2, 6
 MIN_OPTIONS, MAX_OPTIONS = 2, 5
-EFFECT_MIN, EFFECT_MAX = -3, 3
 
 
 _COMMON_FIELDS = ("schema_version", "kind", "id", "title", "domain", "source", "split", "meta")

@@ -64,6 +64,8 @@ VALUE_IDS: tuple[str, ...] = (
     "universalism_objectivity",
 )
 NUM_VALUES = len(VALUE_IDS)
+#: The range of one annotated value effect (own games' annotations, dilemma options): -3..+3.
+EFFECT_MIN, EFFECT_MAX = -3, 3
 _INDEX: dict[str, int] = {vid: i for i, vid in enumerate(VALUE_IDS)}
 
 #: The four higher-order groups, in the order they go round Schwartz's circle.
@@ -538,6 +540,8 @@ def _from_mapping(data: Mapping[Any, Any]) -> tuple[float, ...]:
 
 
 __all__ = [
+    "EFFECT_MAX",
+    "EFFECT_MIN",
     "GROUP_IDS",
     "GROUP_MEMBERS",
     "GROUP_NAMES",
