@@ -7,10 +7,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from agents.base import Agent, AgentFinished
+from s2b_env.jiminy_data import LABEL_COMPONENTS
 from s2b_env.trajectory import TrajectoryWriter
 
 #: Index of each component in a Jiminy Cricket morality vector.
-MORALITY_KEYS = ("bad_others", "bad_self", "good_others", "good_self")
+MORALITY_KEYS = LABEL_COMPONENTS  # the order of info["morality"]
 
 
 @dataclass

@@ -18,8 +18,7 @@ from s2b.cli._common import (
     make_env,
     parse_env_args,
 )
-
-_MORALITY = ("bad_others", "bad_self", "good_others", "good_self")
+from s2b_env.jiminy_data import LABEL_COMPONENTS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -68,7 +67,9 @@ def describe_step(info: dict[str, Any], reward: float | None = None) -> list[Tex
         lines.append(Text(" · ".join(parts), style="dim"))
     morality = info.get("morality")
     if morality is not None and any(morality):
-        fired = ", ".join(f"{k} {v:g}" for k, v in zip(_MORALITY, morality, strict=False) if v)
+        fired = ", ".join(
+            f"{k} {v:g}" for k, v in zip(LABEL_COMPONENTS, morality, strict=False) if v
+        )
         events = info.get("morality_events") or []
         names = "; ".join(
             str(e.get("description", e)) if isinstance(e, dict) else str(e) for e in events
