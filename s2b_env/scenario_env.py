@@ -28,10 +28,12 @@ chosen option's effects (0 with no weights).
 * ``choice``: the 1-based number chosen this step, ``None`` at reset or on an invalid action.
 * ``chosen``: the chosen option label or verdict code, else ``None``.
 * ``verdict``: the judgment's verdict this step, else ``None``.
-* ``value_effects``: this step's value effects, a dict of the 20 value ids (all 0 when nothing was chosen).
+* ``value_effects``: this step's value effects, ``{value_id: float}`` for the 20 values (a
+  :class:`~s2b_env.values.ValueVector` as a dict, as own games give it; all 0.0 when nothing was
+  chosen).
   For a judgment, the verdict's endorsement: ``NTA`` gives +1 to values on the narrator's side and
   -1 to the other side's, ``YTA`` the reverse, ``ESH`` and ``NAH`` 0.
-* ``value_totals``: the running sum of ``value_effects`` this episode, a dict of the 20 value ids.
+* ``value_totals``: the running sum of ``value_effects`` this episode, ``{value_id: float}``.
 * ``values_in_tension``: the judgment's ``[{"value", "side"}]`` (empty for dilemmas).
 * ``reference``: the judgment's reference verdict distribution, or ``None``.
 * ``error``: why the action was not accepted, else ``None``.
@@ -49,7 +51,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import gymnasium as gym
-import numpy as np
 from gymnasium import spaces
 
 from s2b_env.scenarios import (
@@ -64,6 +65,7 @@ from s2b_env.scenarios import (
     load_scenarios,
     parse_verdict,
 )
+from s2b_env.values import ValueVector
 
 #: Characters of every observation: printable ASCII (space and punctuation included) and newline.
 CHARSET: str = "".join(sorted(set(string.printable) - set("\t\r\x0b\x0c")))
@@ -185,8 +187,7 @@ class MoralScenarioEnv(gym.Env[str, str]):
             raise ValueError(
                 f"no {kind} items in split {split!r} of {', '.join(map(str, self.config.paths()))}"
             )
-        weights = self.config.value_weights or {}
-        self._weights = np.array([float(weights.get(v, 0.0)) for v in VALUE_IDS])
+        self._weights = ValueVector(self.config.value_weights or {})
         self.observation_space = spaces.Text(
             max_length=MAX_OBSERVATION_CHARS, min_length=1, charset=CHARSET
         )
@@ -194,7 +195,7 @@ class MoralScenarioEnv(gym.Env[str, str]):
         self._item: JudgmentItem | Dilemma | None = None
         self._node: str | None = None
         self._done = True
-        self._total = np.zeros(len(VALUE_IDS), dtype=np.int64)
+        self._total = ValueVector.zeros()
         self._steps = 0
         self._observation = ""
 
@@ -216,7 +217,7 @@ class MoralScenarioEnv(gym.Env[str, str]):
             self._item = self._by_id[item_id]
         else:
             self._item = self.items[int(self.np_random.integers(len(self.items)))]
-        self._total = np.zeros(len(VALUE_IDS), dtype=np.int64)
+        self._total = ValueVector.zeros()
         self._steps = 0
         self._done = False
         if isinstance(self._item, Dilemma):
@@ -264,12 +265,13 @@ class MoralScenarioEnv(gym.Env[str, str]):
             )
             self._observation = self._fit(f"{error}\nNo verdict was recorded.")
             return self._observation, 0.0, True, False, self._info(error=error)
-        effects = np.zeros(len(VALUE_IDS), dtype=np.int64)
         sign = {"NTA": 1, "YTA": -1}.get(verdict, 0)
+        endorsed: dict[str, int] = {}
         for tension in item.values:
             side = 1 if tension.side == "narrator" else -1
-            effects[VALUE_IDS.index(tension.value)] += sign * side
-        self._total += effects
+            endorsed[tension.value] = endorsed.get(tension.value, 0) + sign * side
+        effects = ValueVector(endorsed)
+        self._total = self._total + effects
         reward = float(item.verdicts[verdict]) if item.verdicts else 0.0
         text = f"Your verdict: {verdict} ({VERDICT_MEANINGS[verdict]})."
         if item.verdicts:
@@ -300,9 +302,9 @@ class MoralScenarioEnv(gym.Env[str, str]):
             self._observation = self._fit(f"{error}\n\n{self._node_text()}")
             return self._observation, 0.0, False, False, self._info(error=error)
         option = node.options[index]
-        effects = np.array(option.effects, dtype=np.int64)
-        self._total += effects
-        reward = float(self._weights @ effects)
+        effects = ValueVector(option.effects)
+        self._total = self._total + effects
+        reward = (self._weights * effects).total()
         parts = [f"You chose: {option.label}"]
         if option.outcome:
             parts.append(option.outcome)
@@ -317,7 +319,7 @@ class MoralScenarioEnv(gym.Env[str, str]):
         return self._observation, reward, self._done, False, info
 
     def _summary(self) -> str:
-        moved = [f"{v} {int(n):+d}" for v, n in zip(VALUE_IDS, self._total, strict=True) if n]
+        moved = [f"{v} {self._total[v]:+g}" for v in self._total.nonzero_ids()]
         return "Values your choices moved: " + (", ".join(moved) if moved else "none") + "."
 
     # --- helpers ---------------------------------------------------------------------------
@@ -343,13 +345,12 @@ class MoralScenarioEnv(gym.Env[str, str]):
         *,
         choice: int | None = None,
         chosen: str | None = None,
-        effects: np.ndarray | None = None,
+        effects: ValueVector | None = None,
         error: str | None = None,
     ) -> dict[str, Any]:
         item = self._item
         assert item is not None
-        zero = np.zeros(len(VALUE_IDS), dtype=np.int64)
-        vec = zero if effects is None else effects
+        vec = ValueVector.zeros() if effects is None else effects
         is_judgment = isinstance(item, JudgmentItem)
         return {
             "kind": item.kind,
@@ -361,8 +362,8 @@ class MoralScenarioEnv(gym.Env[str, str]):
             "choice": choice,
             "chosen": chosen,
             "verdict": None,
-            "value_effects": {v: int(n) for v, n in zip(VALUE_IDS, vec, strict=True)},
-            "value_totals": {v: int(n) for v, n in zip(VALUE_IDS, self._total, strict=True)},
+            "value_effects": vec.to_dict(),
+            "value_totals": self._total.to_dict(),
             "values_in_tension": (
                 [{"value": t.value, "side": t.side} for t in item.values] if is_judgment else []
             ),

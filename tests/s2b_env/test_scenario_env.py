@@ -11,6 +11,7 @@ from gymnasium.utils.env_checker import check_env
 import s2b_env  # noqa: F401  (registers the ids)
 from s2b_env.scenario_env import INFO_KEYS, MoralScenarioEnv, match_option
 from s2b_env.scenarios import VALUE_IDS, VERDICTS, Dilemma, load_scenarios, parse_verdict
+from s2b_env.values import ValueVector
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +131,10 @@ def test_info_has_fixed_keys_every_step(dilemmas: MoralScenarioEnv) -> None:
     for info in infos:
         assert tuple(info) == INFO_KEYS
         assert list(info["value_effects"]) == list(VALUE_IDS) == list(info["value_totals"])
+        # the same types as own games' info (ValueVector.to_dict): floats, read back losslessly
+        for key in ("value_effects", "value_totals"):
+            assert all(type(x) is float for x in info[key].values())
+            assert ValueVector.from_dict(info[key]).to_dict() == info[key]
 
 
 def test_dilemma_invalid_choice_changes_nothing(dilemmas: MoralScenarioEnv) -> None:
