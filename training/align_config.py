@@ -27,6 +27,7 @@ from typing import Any, Literal
 from s2b_env.errors import DataError
 from s2b_env.values import VALUE_IDS
 from training.targets import DIRECTIONS
+from training.value_ids import check_value_ids
 
 #: The LoRA target modules of Llama-style models: all attention and MLP projections.
 ALL_PROJECTIONS: tuple[str, ...] = (
@@ -53,14 +54,7 @@ def _positive(name: str, x: Any, kind: type = int, *, zero: bool = False) -> Non
 
 
 def _value_ids(name: str, values: Any) -> tuple[str, ...]:
-    if isinstance(values, str):
-        values = (values,)
-    values = tuple(values)
-    for v in values:
-        if v not in VALUE_IDS:
-            raise ValueError(
-                f"{name}: unknown value id {v!r}: expected one of {', '.join(VALUE_IDS)}"
-            )
+    values = check_value_ids(values, name)
     if len(set(values)) != len(values):
         raise ValueError(f"{name}: expected distinct value ids, got {list(values)}")
     return values
@@ -356,6 +350,14 @@ def field_sections() -> dict[str, str]:
     return {f.name: name for name, cls in SECTIONS.items() for f in dataclasses.fields(cls)}
 
 
+def _field_type(section: str, name: str) -> str:
+    """The annotation of a section's field, as written (``"float"``, ``"int"``, ...)."""
+    for f in dataclasses.fields(SECTIONS[section]):
+        if f.name == name:
+            return str(f.type)
+    raise KeyError(name)
+
+
 def build_config(
     *,
     preset: str = "cpu",
@@ -392,6 +394,7 @@ def build_config(
         raise ValueError(f"preset: expected one of {', '.join(PRESETS)}, got {preset!r}")
     model = overrides.pop("model", None) or yaml_data.get("model") or model
     sections = field_sections()
+    floats = {k for k, name in sections.items() if _field_type(name, k) == "float"}
     for key in overrides:
         if key not in sections:
             raise ValueError(f"unknown option {key!r}")
@@ -409,15 +412,61 @@ def build_config(
                     f"unknown key {key!r} in section {name}: expected {', '.join(sorted(names))}",
                     field=f"{name}.{key}",
                 )
-            values[key] = tuple(x) if isinstance(x, list) else x
+            values[key] = _from_yaml(floats, key, x)
         values.update({k: v for k, v in overrides.items() if sections[k] == name})
         try:
             built[name] = cls(**values)
         except (ValueError, TypeError) as exc:
             if source is not None:
-                raise DataError(source, str(exc), field=name) from None
+                raise _yaml_error(source, exc, name) from None
             raise
-    return AlignConfig(model=model, preset=preset, **built)
+    try:
+        return AlignConfig(model=model, preset=preset, **built)
+    except (ValueError, TypeError) as exc:
+        if source is not None:
+            raise _yaml_error(source, exc, None) from None
+        raise
+
+
+def _from_yaml(floats: set[str], key: str, x: Any) -> Any:
+    """A YAML value as the dataclass takes it: lists as tuples, numeric strings of float fields as floats.
+
+    PyYAML follows YAML 1.1, which reads ``1e-3`` (no dot) as the string ``'1e-3'``; a float field
+    takes it as the number it was meant to be.
+    """
+    if isinstance(x, list):
+        return tuple(x)
+    if key in floats and isinstance(x, str):
+        try:
+            return float(x)
+        except ValueError:
+            return x
+    return x
+
+
+def _yaml_error(source: Path, exc: Exception, section: str | None) -> DataError:
+    """A dataclass check's ``"<field>: ..."`` error as a DataError naming the YAML file and field.
+
+    Args:
+        source: The YAML file.
+        exc: The ValueError/TypeError; its message starts with the field name (or, for
+            ``targets.values``, the option name ``value``) when the check is about one field.
+        section: The section whose dataclass raised it; ``None`` for the cross-section checks of
+            :class:`AlignConfig`.
+    """
+    message = str(exc)
+    head, sep, rest = message.partition(": ")
+    sections = field_sections()
+    flags = {
+        f.metadata["flag"].lstrip("-"): f.name
+        for cls in SECTIONS.values()
+        for f in dataclasses.fields(cls)
+        if "flag" in f.metadata
+    }
+    name = flags.get(head, head) if sep else None
+    if name in sections and (section is None or sections[name] == section):
+        return DataError(source, rest, field=f"{sections[name]}.{name}")
+    return DataError(source, message, field=section)
 
 
 def load_config(path: str | Path, **kwargs: Any) -> AlignConfig:

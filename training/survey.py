@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from s2b_env.values import VALUE_IDS
+from training.value_ids import check_value_ids, value_id_problem
 
 if TYPE_CHECKING:
     # Re-exported lazily by __getattr__ at the bottom; named here for type checkers.
@@ -294,13 +295,7 @@ class Survey:
             raise ValueError(f"unknown split {split!r}: expected one of {', '.join(SELECT_SPLITS)}")
         wanted: set[str] | None = None
         if values is not None:
-            chosen = [values] if isinstance(values, str) else list(values)
-            for v in chosen:
-                if v not in VALUE_IDS:
-                    raise ValueError(
-                        f"unknown value id {v!r}: expected one of {', '.join(VALUE_IDS)}"
-                    )
-            wanted = set(chosen)
+            wanted = set(check_value_ids(values, "values"))
         return tuple(
             item
             for item in self.items
@@ -393,11 +388,7 @@ def _id_problem(item_id: str) -> str | None:
 
 
 def _value_problem(value: str) -> str | None:
-    if value in VALUE_IDS:
-        return None
-    close = difflib.get_close_matches(value, VALUE_IDS, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"unknown value id {value!r}{hint}: expected one of {', '.join(VALUE_IDS)}"
+    return value_id_problem(value)
 
 
 def _split_problem(split: str) -> str | None:

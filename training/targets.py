@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from s2b_env.errors import DataError
-from s2b_env.values import VALUE_IDS
+from training.value_ids import check_value_ids, value_id_problem
 
 #: The lowest and highest answer digit.
 MIN_RATING, MAX_RATING = 1, 6
@@ -106,12 +106,9 @@ def load_target_profile(path: str | Path) -> dict[str, int]:
         )
     out: dict[str, int] = {}
     for value, rating in data.items():
-        if value not in VALUE_IDS:
-            raise DataError(
-                path,
-                f"unknown value id {value!r}: expected one of {', '.join(VALUE_IDS)}",
-                field=str(value),
-            )
+        problem = value_id_problem(value)
+        if problem:
+            raise DataError(path, problem, field=str(value))
         if (
             isinstance(rating, bool)
             or not isinstance(rating, int | float)
@@ -209,8 +206,4 @@ def save_targets(targets: Sequence[ItemTarget], path: str | Path) -> Path:
 def _check_values(values: Sequence[str], name: str) -> None:
     if isinstance(values, str):
         raise TypeError(f"{name}: expected a sequence of value ids, got a str")
-    for v in values:
-        if v not in VALUE_IDS:
-            raise ValueError(
-                f"{name}: unknown value id {v!r}: expected one of {', '.join(VALUE_IDS)}"
-            )
+    check_value_ids(values, name)

@@ -208,6 +208,60 @@ def test_bad_configs_name_the_problem(tmp_path: Path) -> None:
         load_config(path)
 
 
+def test_yaml_reads_exponent_floats_and_errors_name_file_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "run.yaml"
+    # PyYAML (YAML 1.1) reads 1e-3 as the string '1e-3': a float field takes it as the number.
+    path.write_text("targets: {values: [hedonism]}\ntrain: {learning_rate: 1e-3, epochs: 2e0}\n")
+    config = load_config(path)
+    assert config.train.learning_rate == 0.001 and config.train.epochs == 2.0
+    path.write_text("targets: {values: [hedonism]}\ntrain: {learning_rate: fast}\n")
+    with pytest.raises(DataError) as err:
+        load_config(path)
+    assert err.value.field == "train.learning_rate" and "got 'fast'" in str(err.value)
+
+    # An unknown value names targets.values (not the section) and suggests the closest id.
+    path.write_text("targets: {values: [hedonsim]}\n")
+    with pytest.raises(DataError) as err:
+        load_config(path)
+    assert err.value.path == path and err.value.field == "targets.values"
+    assert err.value.message.startswith("unknown value id 'hedonsim' (did you mean 'hedonism'?)")
+    path.write_text("targets: {values: [hedonism]}\neval: {eval_values: [traditon, hedonism]}\n")
+    with pytest.raises(DataError, match="did you mean 'tradition'") as err:
+        load_config(path)
+    assert err.value.field == "eval.eval_values"
+    # ... and so does the command line, through the same checker.
+    with pytest.raises(ValueError, match=r"^value: unknown value id 'hedonsim' \(did you mean"):
+        build_config(overrides={"values": ("hedonsim",)})
+
+    # Cross-section checks name the YAML file and the field too.
+    path.write_text("targets: {values: [hedonism]}\ndata: {anchor_values: [hedonism]}\n")
+    with pytest.raises(DataError) as err:
+        load_config(path)
+    assert err.value.path == path and err.value.field == "data.anchor_values"
+    assert "expected values that are not moved, got ['hedonism']" in err.value.message
+    path.write_text("targets: {values: [hedonism]}\neval: {eval_values: [tradition]}\n")
+    with pytest.raises(DataError) as err:
+        load_config(path)
+    assert err.value.path == path and err.value.field == "eval.eval_values"
+    path.write_text("train: {epochs: 2}\n")
+    with pytest.raises(DataError, match="got neither") as err:
+        load_config(path)
+    assert err.value.path == path and err.value.field is None
+
+
+def test_value_id_checks_agree_and_suggest(tmp_path: Path) -> None:
+    survey = load_survey()
+    with pytest.raises(ValueError, match=r"unknown value id 'hedonsim' \(did you mean 'hedonism'"):
+        survey.select("all", ["hedonsim"])
+    with pytest.raises(ValueError, match=r"shifts: unknown value id 'hedonsim' \(did you mean"):
+        build_targets(survey.select("train", "hedonism"), {}, shifts={"hedonsim": -2})
+    profile = tmp_path / "target.json"
+    profile.write_text('{"hedonsim": 2}')
+    with pytest.raises(DataError, match=r"did you mean 'hedonism'") as err:
+        load_target_profile(profile)
+    assert err.value.field == "hedonsim"
+
+
 # -- progress ----------------------------------------------------------------------------------
 
 
