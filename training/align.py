@@ -6,6 +6,7 @@ and leaves everything in one run folder::
     RUN/config.yaml            the resolved configuration (reload with load_config)
     RUN/versions.json          s2b, Python and library versions
     RUN/plan.json              moved, anchor, trained and evaluated values; phrasings
+    RUN/target_profile.json    a copy of --target-profile (if given), read on resume
     RUN/profiles/baseline-heldout/, baseline-train/, aligned-heldout/, aligned-train/
                                s2b profile outputs (results.jsonl, profile.json, ...)
     RUN/targets.json           the target digit of every trained item
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -43,6 +45,9 @@ from training.sft import ProgressMode, library_versions, peak_rss_gib, train_ada
 from training.sft_data import build_examples, check_split, save_examples, training_items
 from training.survey import Survey, load_survey
 from training.targets import build_targets, load_target_profile, save_targets, shifts_for
+
+#: The run's copy of its ``--target-profile`` file, read on resume.
+TARGET_PROFILE_COPY = "target_profile.json"
 
 
 @dataclass(frozen=True)
@@ -162,7 +167,7 @@ def run_align(
     # bad input is refused before the run folder is made or a model is loaded
     survey = survey or load_survey()
     if config.targets.target_profile is not None:
-        profile_targets = load_target_profile(config.targets.target_profile)
+        profile_targets = load_target_profile(target_profile_source(config, run_dir, resume))
         shifts: dict[str, int] = {}
         moved = [v for v in VALUE_IDS if v in profile_targets]
     else:
@@ -171,6 +176,7 @@ def run_align(
         moved = [v for v in VALUE_IDS if v in shifts]
     plan = make_plan(config, survey, moved)
     _prepare_run_dir(run_dir, config, resume)
+    keep_target_profile(config, run_dir)
     say = _say(console, progress)
     ledger = _Ledger(run_dir / "timings.json")
     (run_dir / "plan.json").write_text(
@@ -199,7 +205,15 @@ def run_align(
                 continue
             ran[prefix] = True
             with _ProfileProgress(console, progress, name) as bar:
-                out.append(run_profile(backend, survey, cfg, progress=bar.update))
+                out.append(
+                    run_profile(
+                        backend,
+                        survey,
+                        cfg,
+                        progress=bar.update,
+                        restart_hint=_restart_hint(cfg.out),
+                    )
+                )
         return out[0], out[1]
 
     ran = {"baseline": False, "aligned": False}
@@ -328,6 +342,39 @@ class _Ledger:
 
     def timings(self) -> dict[str, float]:
         return {**self.seconds, "total": round(sum(self.seconds.values()), 2)}
+
+
+def target_profile_source(config: AlignConfig, run_dir: Path, resume: bool) -> Path:
+    """The ``--target-profile`` file a run reads: on resume, the run's own copy if it has one.
+
+    A run copies its target profile to ``RUN/target_profile.json`` when it starts
+    (:func:`keep_target_profile`), so a resume neither depends on the path as typed (another
+    working directory, a moved run folder) nor on the original file staying unchanged.
+
+    Raises:
+        ValueError: ``config`` has no target profile.
+    """
+    if config.targets.target_profile is None:
+        raise ValueError("expected a config with targets.target_profile, got none")
+    copy = Path(run_dir) / TARGET_PROFILE_COPY
+    return copy if resume and copy.is_file() else Path(config.targets.target_profile)
+
+
+def keep_target_profile(config: AlignConfig, run_dir: Path) -> None:
+    """Copy the config's target profile into the run folder, unless the run has its copy."""
+    if config.targets.target_profile is None:
+        return
+    copy = Path(run_dir) / TARGET_PROFILE_COPY
+    if not copy.is_file():
+        shutil.copyfile(config.targets.target_profile, copy)
+
+
+def _restart_hint(profile_dir: Path) -> str:
+    """How to start a profile of ``s2b align`` afresh (for ResultsLog's different-run error)."""
+    return (
+        f"delete {profile_dir} to ask this profile again, or start a new run "
+        "(s2b align without --resume, with another --run-dir)"
+    )
 
 
 def _prepare_run_dir(run_dir: Path, config: AlignConfig, resume: bool) -> None:

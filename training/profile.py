@@ -42,6 +42,8 @@ FORMAT_VERSION = 1
 #: Rating differences below this are numerical noise (two backends running the same model differ
 #: by ~1e-5); a comparison counts a value as changed only if its interval excludes 0 by more.
 NOISE = 1e-3
+#: How ``s2b profile`` starts afresh, for :class:`ResultsLog`'s error on another run's results.
+PROFILE_RESTART_HINT = "pass --no-resume to start afresh or choose another --out"
 
 
 @dataclass
@@ -160,13 +162,39 @@ def run_meta(backend: Any, survey: Any, config: ProfileConfig) -> dict[str, Any]
     items_text = json.dumps([[i.id, i.value, i.text, i.split] for i in survey.items])
     return {
         "format": FORMAT_VERSION,
-        "model": backend.model_name,
+        "model": model_identity(backend),
         "items": config.items,
         "values": list(config.values),
         "phrasings": [p.id for p in chosen],
         "phrasings_sha256": hashlib.sha256(phrasing_text.encode()).hexdigest()[:16],
         "survey_sha256": hashlib.sha256(items_text.encode()).hexdigest()[:16],
     }
+
+
+#: The weights file of a peft LoRA adapter folder.
+ADAPTER_WEIGHTS = "adapter_model.safetensors"
+
+
+def model_identity(backend: Any) -> str:
+    """The backend's model, named so that moving or re-typing an adapter's path does not change it.
+
+    An in-process backend with a LoRA adapter folder is named by its base model and the sha256 of
+    the adapter's weights (``"<model> + adapter sha256:<16 hex>"``), not by the adapter path as
+    typed: a run folder resumed from another working directory, or after it was moved, still
+    matches its results. Otherwise the backend's ``model_name``.
+    """
+    adapter_dir = getattr(backend, "adapter_dir", None)
+    model_dir = getattr(backend, "model_dir", None)
+    if adapter_dir is None or model_dir is None:
+        return str(backend.model_name)
+    weights = Path(adapter_dir) / ADAPTER_WEIGHTS
+    if not weights.is_file():
+        return str(backend.model_name)
+    digest = hashlib.sha256()
+    with weights.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return f"{model_dir} + adapter sha256:{digest.hexdigest()[:16]}"
 
 
 def select_phrasings(survey: Any, ids: Sequence[str]) -> list[Any]:
@@ -188,15 +216,25 @@ class ResultsLog:
         out: The run's folder.
         meta: :func:`run_meta` of the run.
         resume: Keep results of an earlier run with the same meta; otherwise start afresh.
+        restart_hint: How to start afresh, for the error on a different run's results; default:
+            the ``s2b profile`` options.
 
     Raises:
         ValueError: ``resume`` and the folder holds results of a different run.
         DataError: The file has a bad line (other than a cut-off last line, which is dropped).
     """
 
-    def __init__(self, out: Path, meta: dict[str, Any], *, resume: bool = True) -> None:
+    def __init__(
+        self,
+        out: Path,
+        meta: dict[str, Any],
+        *,
+        resume: bool = True,
+        restart_hint: str | None = None,
+    ) -> None:
         self.path = out / RESULTS_FILE
         self.meta = meta
+        self.restart_hint = restart_hint or PROFILE_RESTART_HINT
         self.results: dict[tuple[str, str], ItemResult] = {}
         out.mkdir(parents=True, exist_ok=True)
         if resume and self.path.is_file() and self.path.stat().st_size:
@@ -216,7 +254,7 @@ class ResultsLog:
             diff = {k: (head.get(k), v) for k, v in self.meta.items() if head.get(k) != v}
             raise ValueError(
                 f"{self.path} holds results of a different run (differs in {diff}, as "
-                "(theirs, ours)); pass --no-resume to start afresh or choose another --out"
+                f"(theirs, ours)); {self.restart_hint}"
             )
         good = 1
         for number, text in enumerate(lines[1:], start=2):
@@ -250,6 +288,7 @@ def run_profile(
     config: ProfileConfig,
     *,
     progress: ProgressFn | None = None,
+    restart_hint: str | None = None,
 ) -> dict[str, Any]:
     """Ask the survey and return the complete profile (also written to ``config.out``).
 
@@ -259,6 +298,8 @@ def run_profile(
         config: What to ask and where to write.
         progress: Called as ``progress(done, total, result)`` after each result (and once at
             the start with ``result=None``).
+        restart_hint: How the caller's user starts afresh when ``config.out`` holds another
+            run's results (default: the ``s2b profile`` options; ``s2b align`` has others).
 
     Returns:
         The profile (as in ``profile.json``).
@@ -272,7 +313,7 @@ def run_profile(
     phrasings = select_phrasings(survey, config.phrasings)
     meta = run_meta(backend, survey, config)
     # the log first: it refuses a folder holding another run's results, whose profile must survive
-    log = ResultsLog(config.out, meta, resume=config.resume)
+    log = ResultsLog(config.out, meta, resume=config.resume, restart_hint=restart_hint)
     for name in OUTPUT_FILES:  # never leave an old profile next to new, unfinished results
         (config.out / name).unlink(missing_ok=True)
     tasks = [(i, p) for i in items for p in phrasings]

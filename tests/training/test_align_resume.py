@@ -1,0 +1,90 @@
+"""What a resumed ``s2b align`` run depends on: no paths as typed, and options ``s2b align`` has.
+
+Fast: no model is loaded and nothing is trained; the checks are called directly.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from s2b_env.errors import DataError
+from training.align import (
+    TARGET_PROFILE_COPY,
+    _restart_hint,
+    keep_target_profile,
+    target_profile_source,
+)
+from training.align_config import build_config
+from training.profile import ADAPTER_WEIGHTS, ProfileConfig, ResultsLog, run_meta
+from training.survey import load_survey
+from training.targets import load_target_profile
+
+
+def _backend(adapter_dir: Path | None) -> SimpleNamespace:
+    """A stand-in for TransformersBackend: what run_meta reads of it."""
+    model_dir = Path("/models/base")
+    name = str(model_dir) + (f" + adapter {adapter_dir}" if adapter_dir else "")
+    return SimpleNamespace(model_dir=model_dir, adapter_dir=adapter_dir, model_name=name)
+
+
+def test_aligned_profile_meta_does_not_depend_on_the_adapter_path(tmp_path: Path) -> None:
+    survey = load_survey()
+    config = ProfileConfig(items="heldout", values=("hedonism",), out=tmp_path / "p")
+    run = tmp_path / "runs" / "align" / "X"
+    (run / "adapter").mkdir(parents=True)
+    (run / "adapter" / ADAPTER_WEIGHTS).write_bytes(b"weights v1")
+    typed = run_meta(_backend(Path("runs/align/X/adapter")), survey, config)
+    absolute = run_meta(_backend(run / "adapter"), survey, config)
+    # the relative path as typed names no file from here, so it falls back to the name as given
+    assert typed["model"] != absolute["model"]
+    assert "sha256:" in absolute["model"] and str(run) not in absolute["model"]
+
+    moved = tmp_path / "elsewhere" / "X"
+    shutil.move(run, moved)
+    assert run_meta(_backend(moved / "adapter"), survey, config) == absolute
+    (moved / "adapter" / ADAPTER_WEIGHTS).write_bytes(b"weights v2")
+    assert run_meta(_backend(moved / "adapter"), survey, config) != absolute
+    # without an adapter the model name is used as it is
+    assert run_meta(_backend(None), survey, config)["model"] == "/models/base"
+
+
+def test_different_run_error_names_options_the_command_has(tmp_path: Path) -> None:
+    out = tmp_path / "profiles" / "aligned-heldout"
+    ResultsLog(out, {"model": "a"})
+    with pytest.raises(ValueError, match="pass --no-resume") as err:
+        ResultsLog(out, {"model": "b"})
+    assert "'model': ('a', 'b')" in str(err.value)
+    with pytest.raises(ValueError) as err:
+        ResultsLog(out, {"model": "b"}, restart_hint=_restart_hint(out))
+    message = str(err.value)
+    assert "--no-resume" not in message and "--out" not in message
+    assert f"delete {out}" in message and "--run-dir" in message
+
+
+def test_target_profile_is_copied_and_the_copy_is_read_on_resume(tmp_path: Path) -> None:
+    original = tmp_path / "target.json"
+    original.write_text(json.dumps({"power_dominance": 2}))
+    config = build_config(overrides={"target_profile": original})
+    run = tmp_path / "run"
+    run.mkdir()
+    assert target_profile_source(config, run, resume=False) == original
+    keep_target_profile(config, run)
+    copy = run / TARGET_PROFILE_COPY
+    assert load_target_profile(copy) == {"power_dominance": 2}
+
+    # the original goes away (or the run is resumed from elsewhere): the copy is read
+    original.unlink()
+    assert target_profile_source(config, run, resume=True) == copy
+    keep_target_profile(config, run)  # the run's copy is kept as it is
+    assert load_target_profile(copy) == {"power_dominance": 2}
+    # a run without a copy (made before copies were kept) reads the path as configured
+    copy.unlink()
+    with pytest.raises(DataError, match="no such file"):
+        load_target_profile(target_profile_source(config, run, resume=True))
+    with pytest.raises(ValueError, match=r"targets\.target_profile"):
+        target_profile_source(build_config(overrides={"values": ("hedonism",)}), run, True)
