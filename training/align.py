@@ -290,7 +290,7 @@ def run_align(
         "anchors": ", ".join(plan.anchors) or "none",
         "examples": f"{len(rows)} ({len(items)} training items x {len(plan.phrasings)} phrasings)",
         "training": f"{train['steps']} steps, {train['epochs']:g} epochs, "
-        f"{train['seconds']:.0f} s, {train['examples_per_second']:.2f} examples/s, "
+        f"{train['seconds']:.0f} s, {_per_second(train.get('examples_per_second'))}, "
         f"final loss {train['final_loss']:.4f}"
         if train.get("final_loss") is not None
         else "n/a",
@@ -367,6 +367,11 @@ def keep_target_profile(config: AlignConfig, run_dir: Path) -> None:
     copy = Path(run_dir) / TARGET_PROFILE_COPY
     if not copy.is_file():
         shutil.copyfile(config.targets.target_profile, copy)
+
+
+def _per_second(x: float | None) -> str:
+    """Training speed for the summary (``None``: the call that finished did no step)."""
+    return "examples/s n/a" if x is None else f"{x:.2f} examples/s"
 
 
 def _restart_hint(profile_dir: Path) -> str:

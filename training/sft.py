@@ -57,11 +57,12 @@ class TrainResult:
         steps: Optimizer steps in the whole run.
         epochs: Epochs trained.
         seconds: Wall time of this call's training (not counting model loading).
-        examples_per_second: Examples processed per second in this call.
+        examples_per_second: Examples processed per second in this call; a call that did no step
+            keeps the earlier call's figure (and ``seconds``), or ``None`` without one.
         peak_rss_gib: The process's peak resident memory so far, GiB.
         peak_gpu_gib: Peak GPU memory allocated by torch, GiB (``None`` on the CPU).
         final_loss: The last logged training loss.
-        mean_loss: The trainer's mean training loss over the run.
+        mean_loss: The mean training loss over every step of the run (from the log history).
         resumed_from: The checkpoint this call resumed from, if any.
         loss_tokens: Tokens that carry loss, per example (the digit and the end-of-turn token).
     """
@@ -71,7 +72,7 @@ class TrainResult:
     steps: int
     epochs: float
     seconds: float
-    examples_per_second: float
+    examples_per_second: float | None
     peak_rss_gib: float
     peak_gpu_gib: float | None
     final_loss: float | None
@@ -339,7 +340,9 @@ def train_adapter(
         if progress_cb is not None:
             progress_cb.resume_step = start_step
         try:
-            output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+            # its TrainOutput.training_loss covers this call's steps only (0.0 when none were
+            # left): run_mean_loss below takes the whole run's from the log history
+            trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
         finally:
             if progress_cb is not None:
                 progress_cb.close()
@@ -352,27 +355,104 @@ def train_adapter(
         handler.close()
 
     state = trainer.state
-    steps_done = state.global_step - start_step
-    # examples seen in this call: its share of the run's steps times examples x epochs
-    processed = steps_done / max(1, state.max_steps) * len(rows) * train.epochs
+    summary_path = run_dir / "train_summary.json"
+    seconds, per_second = call_speed(
+        steps_done=state.global_step - start_step,
+        max_steps=state.max_steps,
+        examples=len(rows),
+        epochs=train.epochs,
+        seconds=seconds,
+        previous=_read_summary(summary_path),
+    )
     losses = [e["loss"] for e in state.log_history if "loss" in e]
     result = TrainResult(
         adapter_dir=str(adapter_dir),
         examples=len(rows),
         steps=state.global_step,
         epochs=float(state.epoch or 0.0),
-        seconds=round(seconds, 3),
-        examples_per_second=round(processed / seconds, 4) if seconds > 0 else 0.0,
+        seconds=seconds,
+        examples_per_second=per_second,
         peak_rss_gib=round(peak_rss_gib(), 3),
         peak_gpu_gib=round(torch.cuda.max_memory_allocated() / 2**30, 3) if use_cuda else None,
         final_loss=losses[-1] if losses else None,
-        mean_loss=float(output.training_loss) if output.training_loss is not None else None,
+        mean_loss=run_mean_loss(state.log_history, state.global_step),
         resumed_from=str(checkpoint) if checkpoint else None,
         loss_tokens=loss_tokens,
     )
-    (run_dir / "train_summary.json").write_text(json.dumps(result.to_json(), indent=1) + "\n")
+    summary_path.write_text(json.dumps(result.to_json(), indent=1) + "\n")
     del trainer, model
     return result
+
+
+def call_speed(
+    *,
+    steps_done: int,
+    max_steps: int,
+    examples: int,
+    epochs: float,
+    seconds: float,
+    previous: dict[str, Any] | None,
+) -> tuple[float, float | None]:
+    """The training seconds and examples per second to report for one call of :func:`train_adapter`.
+
+    Args:
+        steps_done: Optimizer steps this call did.
+        max_steps: Steps of the whole run.
+        examples: Training examples.
+        epochs: Epochs of the whole run.
+        seconds: Wall time of this call's training.
+        previous: The ``train_summary.json`` of an earlier call, if there is one.
+
+    Returns:
+        ``(seconds, examples_per_second)``. A call that did no step (resumed from the final
+        checkpoint, e.g. after being killed between the last save and the summary) keeps the
+        earlier call's figures when its summary has them, else reports ``None`` examples/s:
+        its own near-zero time says nothing about the training speed.
+    """
+    if steps_done > 0:
+        # examples seen in this call: its share of the run's steps times examples x epochs
+        processed = steps_done / max(1, max_steps) * examples * epochs
+        return round(seconds, 3), (round(processed / seconds, 4) if seconds > 0 else None)
+    if previous and isinstance(previous.get("examples_per_second"), int | float):
+        return float(previous.get("seconds") or 0.0), float(previous["examples_per_second"])
+    return round(seconds, 3), None
+
+
+def run_mean_loss(log_history: Sequence[dict[str, Any]], global_step: int) -> float | None:
+    """The mean training loss over every step of the run, from the trainer's log history.
+
+    The trainer's own ``training_loss`` averages only the steps of the current call (and is 0.0
+    when a resumed call had none left); the log history, restored from the checkpoint, covers the
+    whole run. Each logged ``loss`` is the mean over the steps since the previous log, so it is
+    weighted by that number of steps.
+
+    Args:
+        log_history: ``trainer.state.log_history``.
+        global_step: The run's last step; later entries (from an abandoned branch) are ignored.
+
+    Returns:
+        The mean loss, or ``None`` when no loss was logged.
+    """
+    total, steps, last = 0.0, 0, 0
+    for entry in sorted(
+        (e for e in log_history if "loss" in e and "step" in e), key=lambda e: e["step"]
+    ):
+        step = int(entry["step"])
+        if step <= last or step > global_step:
+            continue
+        total += float(entry["loss"]) * (step - last)
+        steps += step - last
+        last = step
+    return total / steps if steps else None
+
+
+def _read_summary(path: Path) -> dict[str, Any] | None:
+    """An earlier ``train_summary.json``, or ``None`` if there is none or it is unreadable."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _checkpointing_kwargs(config_cls: Any, enabled: bool) -> dict[str, bool]:

@@ -1,4 +1,5 @@
-"""What a resumed ``s2b align`` run depends on: no paths as typed, and options ``s2b align`` has.
+"""What a resumed ``s2b align`` run depends on: no paths as typed, options ``s2b align`` has, and
+training figures that survive a call with no step left.
 
 Fast: no model is loaded and nothing is trained; the checks are called directly.
 """
@@ -21,6 +22,7 @@ from training.align import (
 )
 from training.align_config import build_config
 from training.profile import ADAPTER_WEIGHTS, ProfileConfig, ResultsLog, run_meta
+from training.sft import call_speed, run_mean_loss
 from training.survey import load_survey
 from training.targets import load_target_profile
 
@@ -88,3 +90,26 @@ def test_target_profile_is_copied_and_the_copy_is_read_on_resume(tmp_path: Path)
         load_target_profile(target_profile_source(config, run, resume=True))
     with pytest.raises(ValueError, match=r"targets\.target_profile"):
         target_profile_source(build_config(overrides={"values": ("hedonism",)}), run, True)
+
+
+def test_a_call_with_no_step_left_keeps_the_earlier_training_figures() -> None:
+    # killed between the final checkpoint and train_summary.json: the resumed call does no step
+    earlier = {"seconds": 120.5, "examples_per_second": 6.25}
+    kw = {"max_steps": 108, "examples": 72, "epochs": 12.0, "seconds": 0.02}
+    assert call_speed(steps_done=0, previous=earlier, **kw) == (120.5, 6.25)
+    assert call_speed(steps_done=0, previous=None, **kw) == (0.02, None)
+    assert call_speed(steps_done=0, previous={"examples_per_second": None}, **kw) == (0.02, None)
+    # a call that trained reports its own speed: 54 of 108 steps = 432 examples in 10 s
+    assert call_speed(steps_done=54, previous=earlier, **{**kw, "seconds": 10.0}) == (10.0, 43.2)
+
+
+def test_mean_loss_covers_the_whole_run_from_the_log_history() -> None:
+    history = [
+        {"loss": 2.0, "step": 1},
+        {"loss": 1.0, "step": 2},
+        {"loss": 0.5, "step": 4},  # the mean of steps 3 and 4
+        {"train_loss": 0.0, "step": 4},  # a resumed call with no step left reports 0.0
+    ]
+    assert run_mean_loss(history, 4) == pytest.approx((2.0 + 1.0 + 0.5 * 2) / 4)
+    assert run_mean_loss(history, 2) == pytest.approx(1.5)  # later entries are ignored
+    assert run_mean_loss([], 0) is None
