@@ -6,7 +6,7 @@ the held-out items of the evaluated values and on the training items of the trai
 :func:`evaluate_shift` computes
 
 * per value: the held-out shift (aligned - baseline, paired over items) with a bootstrap 95%
-  interval (:func:`training.profile.compare_profiles`);
+  interval (:func:`training.profile_compare.compare_profiles`);
 * the **target shift**: the held-out shift of the moved value(s), items pooled, each signed by
   its value's requested direction (so values moved up and down do not cancel);
 * the **collateral shift**: the mean absolute held-out shift of the values not moved, with a
@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from training.profile import compare_profiles, interval95
+from training.profile import interval95
+from training.profile_compare import compare_profiles
 from training.targets import round_rating
 
 #: Share of the intended shift by which the target must move beyond the anchors' training items

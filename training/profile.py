@@ -23,16 +23,11 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 
 from s2b_env.errors import DataError
-
-if TYPE_CHECKING:
-    # Re-exported lazily by __getattr__ at the bottom; named here for type checkers.
-    from training.profile_compare import compare_profiles as compare_profiles
-    from training.profile_compare import write_comparison as write_comparison
 
 RATINGS: tuple[int, ...] = (1, 2, 3, 4, 5, 6)
 DIGITS: tuple[str, ...] = tuple(str(r) for r in RATINGS)
@@ -368,7 +363,7 @@ def compute_profile(
     Returns:
         A JSON-ready dict: ``meta``, ``complete`` (always True here), ``values`` (one row per
         value: n_items, mean, ci, centred, centred_ci, mass), ``items`` (per-item scores, used by
-        :func:`compare_profiles`), ``phrasings`` (mean mass and rating per phrasing), ``summary``.
+        :func:`training.profile_compare.compare_profiles`), ``phrasings`` (mean mass and rating per phrasing), ``summary``.
     """
     by_item: dict[str, list[ItemResult]] = {}
     for r in results:
@@ -506,22 +501,3 @@ def load_profile(path: str | Path) -> dict[str, Any]:
     if data.get("complete") is not True:
         raise DataError(path, "this profile is not complete", field="complete")
     return data
-
-
-# -- comparison: lives in training.profile_compare, re-exported here ------------------------------
-
-#: Names this module re-exports from :mod:`training.profile_compare` (see :func:`__getattr__`).
-_COMPARE_NAMES = ("compare_profiles", "write_comparison")
-
-
-def __getattr__(name: str) -> Any:
-    """Re-export :func:`~training.profile_compare.compare_profiles` and ``write_comparison``.
-
-    Imported lazily: :mod:`training.profile_compare` imports :func:`interval95` and :data:`NOISE`
-    from this module, so a top-level import either way round would be circular.
-    """
-    if name in _COMPARE_NAMES:
-        from training import profile_compare
-
-        return getattr(profile_compare, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,9 +14,8 @@ The survey is the instrument of the method: a model rates how much each statemen
   next token is the digit) and ``note``.
 
 :func:`load_survey` reads and validates both; every problem is a :class:`~s2b_env.errors.DataError`
-naming the file, the line and the field. The file reading lives in :mod:`training.survey_io`;
-:func:`load_items` and :func:`load_phrasings` are re-exported here. This module imports nothing
-heavy.
+naming the file, the line and the field. The file reading lives in :mod:`training.survey_io`
+(``load_items``, ``load_phrasings``). This module imports nothing heavy.
 
 Example:
     >>> from training.survey import load_survey
@@ -36,15 +35,10 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from s2b_env.values import VALUE_IDS
 from training.value_ids import check_value_ids, value_id_problem
-
-if TYPE_CHECKING:
-    # Re-exported lazily by __getattr__ at the bottom; named here for type checkers.
-    from training.survey_io import load_items as load_items
-    from training.survey_io import load_phrasings as load_phrasings
 
 #: The answer scale: rating -> label. Ratings are the digits a model answers with.
 SCALE: dict[int, str] = {
@@ -78,8 +72,6 @@ PLACEHOLDERS: tuple[str, ...] = ("statement", "scale")
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
 _DEFAULT_ITEMS = ("survey", "items.jsonl")
 _DEFAULT_PHRASINGS = ("survey", "phrasings.json")
-#: Names this module re-exports from :mod:`training.survey_io` (see :func:`__getattr__`).
-_IO_NAMES = ("load_items", "load_phrasings")
 
 
 def normalize_text(text: str) -> str:
@@ -428,19 +420,3 @@ def _tuple_of(items: Any, kind: type, name: str) -> tuple[Any, ...]:
                 f"Survey.{name} must hold {kind.__name__} objects, got {type(x).__name__}"
             )
     return tuple(items)
-
-
-# --- the loaders live in training.survey_io; re-exported here so callers need not change ----------
-
-
-def __getattr__(name: str) -> Any:
-    """Re-export :func:`~training.survey_io.load_items` and :func:`~training.survey_io.load_phrasings`.
-
-    Imported lazily: :mod:`training.survey_io` imports this module's dataclasses and checks, so a
-    top-level import either way round would be circular.
-    """
-    if name in _IO_NAMES:
-        from training import survey_io
-
-        return getattr(survey_io, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -155,7 +155,8 @@ def profile_table(profile: dict[str, Any]) -> Table:
 
 
 def _compare(paths: list[Path], config: ProfileConfig, console: Console) -> int:
-    from training.profile import NOISE, compare_profiles, load_profile, write_comparison
+    from training.profile import NOISE, load_profile
+    from training.profile_compare import compare_profiles, write_comparison
 
     a, b = (load_profile(p) for p in paths)
     comparison = compare_profiles(a, b, bootstrap=config.bootstrap, seed=config.seed)

@@ -13,10 +13,10 @@ from s2b_env.errors import DataError
 from training.profile import (
     OUTPUT_FILES,
     ProfileConfig,
-    compare_profiles,
     load_profile,
     run_profile,
 )
+from training.profile_compare import compare_profiles
 from training.survey import load_survey
 
 pytest.importorskip("transformers", reason="needs s2b[llm]")
