@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from s2b_env.errors import DataError
+from s2b_env.errors import DataError, read_text
 from s2b_env.values import VALUE_IDS
 from training.survey import (
     ITEM_FIELDS,
@@ -207,14 +207,7 @@ def _read_text(path: Path) -> str:
         )
     if not path.is_file():
         raise DataError(path, "expected a file, got a directory")
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise DataError(
-            path, f"not UTF-8 text ({exc.reason} at byte {exc.start})", line=line
-        ) from None
+    return read_text(path, encoding="utf-8-sig")
 
 
 def _kind(x: object) -> str:

@@ -341,7 +341,7 @@ def test_bad_items_files_of_other_kinds(tmp_path: Path) -> None:
         load_items(txt)
     binary = tmp_path / "latin.jsonl"
     binary.write_bytes(b'{"id": "a"}\n{"text": "caf\xe9"}\n')
-    with pytest.raises(DataError, match="not UTF-8") as info:
+    with pytest.raises(DataError, match="expected UTF-8 text, got byte 0x") as info:
         load_items(binary)
     _check(info.value, binary, 2, None)
 
