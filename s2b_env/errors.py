@@ -7,6 +7,7 @@ it. Data-file errors also name the file, the line and the field.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 class S2BError(Exception):
@@ -111,3 +112,26 @@ def require(module: str, extra: str, purpose: str):
         return importlib.import_module(module)
     except ImportError as exc:
         raise MissingDependencyError(module, extra, purpose) from exc
+
+
+def parse_json(path: str | Path, text: str) -> Any:
+    """Parse a JSON data file's text: bad JSON is a :class:`DataError` naming line and column.
+
+    Args:
+        path: The file the text came from (for the message).
+        text: Its text, e.g. from :func:`read_text` (callers may keep it to find lines later).
+
+    Returns:
+        The parsed value.
+
+    Raises:
+        DataError: The text is not valid JSON.
+    """
+    import json
+
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            path, f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno
+        ) from None

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from s2b_env.errors import DataError, GameNotFoundError, read_text
+from s2b_env.errors import DataError, GameNotFoundError, parse_json, read_text
 from s2b_env.games import STORY_SUFFIXES, resolve_games_dir
 
 #: The folder of a games directory that holds the Jiminy Cricket games.
@@ -118,12 +117,7 @@ def read_games_json(path: str | Path) -> dict[str, Any]:
             f"hold {JIMINY_FOLDER}/games.json (see FORMAT.md)"
         )
     text = read_text(path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataError(
-            path, f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno
-        ) from exc
+    data = parse_json(path, text)
     if not isinstance(data, dict) or not isinstance(data.get("games"), dict):
         raise DataError(path, "expected an object with a 'games' object", field="games")
     if not isinstance(data.get("common_bad_actions", []), list):

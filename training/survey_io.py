@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from s2b_env.errors import DataError, read_text
+from s2b_env.errors import DataError, parse_json, read_text
 from s2b_env.values import VALUE_IDS
 from training.survey import (
     ITEM_FIELDS,
@@ -118,12 +118,7 @@ def load_phrasings(path: str | Path) -> tuple[Phrasing, ...]:
     """
     path = Path(path)
     text = _read_text(path)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataError(
-            path, f"invalid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno
-        ) from None
+    data = parse_json(path, text)
     if not isinstance(data, dict):
         raise DataError(path, f'expected a JSON object {{"phrasings": [...]}}, got {_kind(data)}')
     for key in data:

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from s2b_env.errors import DataError
+from s2b_env.errors import DataError, parse_json, read_text
 from training.value_ids import check_value_ids, value_id_problem
 
 #: The lowest and highest answer digit.
@@ -93,10 +93,7 @@ def load_target_profile(path: str | Path) -> dict[str, int]:
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "no such file", fix="give a JSON object mapping value ids to 1..6")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(path, f"invalid JSON: {exc.msg}", line=exc.lineno) from None
+    data = parse_json(path, read_text(path))
     if isinstance(data, dict) and set(data) == {"targets"}:
         data = data["targets"]
     if not isinstance(data, dict) or not data:

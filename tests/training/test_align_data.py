@@ -93,8 +93,12 @@ def test_target_profile_json(tmp_path: Path, survey) -> None:
             load_target_profile(path)
         assert err.value.field == field and str(path) in str(err.value)
     path.write_text("{not json")
-    with pytest.raises(DataError, match="invalid JSON"):
+    with pytest.raises(DataError, match="not valid JSON"):
         load_target_profile(path)
+    path.write_bytes(b'{"hedonism":\n 4, "tradition": "\xe9"}')
+    with pytest.raises(DataError, match="expected UTF-8 text, got byte 0xe9") as err:
+        load_target_profile(path)
+    assert err.value.line == 2
 
 
 def test_bad_target_requests_are_refused(survey) -> None:

@@ -414,7 +414,7 @@ def test_bad_phrasing(tmp_path: Path, changes: dict, key: str, part: str) -> Non
 def test_bad_phrasings_file(tmp_path: Path) -> None:
     path = tmp_path / "phrasings.json"
     path.write_text('{\n  "phrasings": [\n    {"id": "a",}\n  ]\n}\n', encoding="utf-8")
-    with pytest.raises(DataError, match="invalid JSON") as info:
+    with pytest.raises(DataError, match="not valid JSON") as info:
         load_phrasings(path)
     _check(info.value, path, 3, None)
     for text, field, part in [
