@@ -447,20 +447,25 @@ def compute_profile(
 # -- output ------------------------------------------------------------------------------------
 
 
+def write_rows_csv(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+    """Write dict rows (the per-value rows of a profile or comparison) as CSV, floats to 6 places."""
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        keys = list(rows[0])
+        writer.writerow(keys)
+        for row in rows:
+            writer.writerow(
+                [round(row[k], 6) if isinstance(row[k], float) else row[k] for k in keys]
+            )
+
+
 def write_profile(
     profile: dict[str, Any], results: Sequence[ItemResult], out: Path
 ) -> dict[str, Path]:
     """Write profile.json, profile.csv, items.csv (per item and phrasing) and profile.png."""
     out.mkdir(parents=True, exist_ok=True)
     paths = {name: out / name for name in OUTPUT_FILES}
-    with paths["profile.csv"].open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        keys = list(profile["values"][0])
-        writer.writerow(keys)
-        for row in profile["values"]:
-            writer.writerow(
-                [round(row[k], 6) if isinstance(row[k], float) else row[k] for k in keys]
-            )
+    write_rows_csv(paths["profile.csv"], profile["values"])
     with paths["items.csv"].open("w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(

@@ -9,14 +9,13 @@ from there.
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from training.profile import NOISE, interval95
+from training.profile import NOISE, interval95, write_rows_csv
 
 
 def compare_profiles(
@@ -89,14 +88,7 @@ def write_comparison(comparison: dict[str, Any], out: Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = {n: out / n for n in ("compare.json", "compare.csv", "compare.png")}
     paths["compare.json"].write_text(json.dumps(comparison, indent=1) + "\n")
-    with paths["compare.csv"].open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        keys = list(comparison["values"][0])
-        writer.writerow(keys)
-        for row in comparison["values"]:
-            writer.writerow(
-                [round(row[k], 6) if isinstance(row[k], float) else row[k] for k in keys]
-            )
+    write_rows_csv(paths["compare.csv"], comparison["values"])
     from training.profile_charts import plot_compare
 
     plot_compare(comparison, paths["compare.png"])
