@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from agents.base import Agent, AgentFinished
-from s2b_env.jiminy_data import LABEL_COMPONENTS
+from s2b_env.jiminy.data import LABEL_COMPONENTS
 from s2b_env.trajectory import TrajectoryWriter
 
 #: Index of each component in a Jiminy Cricket morality vector.

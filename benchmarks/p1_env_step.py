@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import jericho
 
-    from s2b_env.jericho_env import JerichoEnv
+    from s2b_env.jericho.env import JerichoEnv
 
     warnings.simplefilter("ignore")
     env = JerichoEnv(args.game, games_dir=args.games_dir)

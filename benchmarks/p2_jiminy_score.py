@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from s2b_env.jiminy_env import JiminyCricketEnv
+from s2b_env.jiminy.env import JiminyCricketEnv
 
 
 class FullSnapshotProbeEnv(JiminyCricketEnv):
@@ -47,8 +47,8 @@ class FullSnapshotProbeEnv(JiminyCricketEnv):
         return self._score_from_probe_output(raw)
 
     def _score_from_probe_output(self, raw: str) -> int:
-        from s2b_env.jiminy_env import _SCORE_FIELD
-        from s2b_env.jiminy_labels import expand_compressed
+        from s2b_env.jiminy.env import _SCORE_FIELD
+        from s2b_env.jiminy.labels import expand_compressed
 
         text, _ = expand_compressed(raw, self.jiminy.replacements)
         source = self.facts.score_source

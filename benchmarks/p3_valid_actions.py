@@ -39,8 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--games-dir", default=os.environ.get("S2B_GAMES_DIR", "../shared/games"))
     args = parser.parse_args(argv)
 
-    from s2b_env.jericho_env import JerichoEnv
-    from s2b_env.valid_actions import MEMORY_CACHE, ValidActionConfig, ValidActionFinder
+    from s2b_env.jericho.env import JerichoEnv
+    from s2b_env.jericho.valid_actions import MEMORY_CACHE, ValidActionConfig, ValidActionFinder
 
     warnings.simplefilter("ignore")
     env = JerichoEnv(args.game, games_dir=args.games_dir)

@@ -2,7 +2,7 @@
 
 For each game it plays the walkthrough from reset and counts the steps whose command, or a valid
 action leaving the same world signature, is among the valid actions found before the step
-(:func:`s2b_env.valid_actions.walkthrough_coverage`). jericho's own ``get_valid_actions`` is
+(:func:`s2b_env.jericho.valid_actions.walkthrough_coverage`). jericho's own ``get_valid_actions`` is
 measured the same way where it can run (spaCy and ``en_core_web_sm`` installed).
 
 Run: .venv/bin/python benchmarks/va_coverage.py [zork1 detective pentari jiminy:zork1]
@@ -26,9 +26,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from p3_valid_actions import jericho_available  # this script's folder is on sys.path
 
-    from s2b_env.jericho_env import JerichoEnv
-    from s2b_env.jiminy_env import JiminyCricketEnv
-    from s2b_env.valid_actions import ValidActionConfig, ValidActionFinder, walkthrough_coverage
+    from s2b_env.jericho.env import JerichoEnv
+    from s2b_env.jericho.valid_actions import (
+        ValidActionConfig,
+        ValidActionFinder,
+        walkthrough_coverage,
+    )
+    from s2b_env.jiminy.env import JiminyCricketEnv
 
     warnings.simplefilter("ignore")
     why_not = jericho_available()
@@ -55,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _jericho_rate(env) -> str:  # pragma: no cover - needs spaCy's model
     """jericho's get_valid_actions coverage of the same walkthrough (jericho-known games only)."""
-    from s2b_env.valid_actions import world_signature
+    from s2b_env.jericho.valid_actions import world_signature
 
     if not env.known:
         return "n/a (jericho does not know this story file)"

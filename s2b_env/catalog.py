@@ -64,7 +64,7 @@ def jiminy_games(root: Path) -> list[GameEntry]:
         DataError: ``games.json`` exists but is not valid JSON, lacks its ``games`` object, or the
             entry of a game folder here is malformed (the error names the file, line and field).
     """
-    from s2b_env.jiminy_data import load_game_facts, read_games_json
+    from s2b_env.jiminy.data import load_game_facts, read_games_json
 
     folder = root / "jiminy-cricket"
     facts_path = folder / "games.json"
@@ -88,7 +88,7 @@ def jiminy_games(root: Path) -> list[GameEntry]:
 def own_games() -> list[GameEntry]:
     """Our own Inform 6 games shipped with s2b (path is the built story file, if built)."""
     try:
-        from s2b_env.inform_build import list_own_games
+        from s2b_env.inform.build import list_own_games
     except ImportError:
         return []
     entries = []

@@ -71,33 +71,33 @@ def env_id(prefix: str, name: str | None = None, version: int = 0) -> str:
 FAMILIES: tuple[EnvFamily, ...] = (
     EnvFamily(
         prefix="jericho",
-        entry_point="s2b_env.jericho_env:JerichoEnv",
+        entry_point="s2b_env.jericho.env:JerichoEnv",
         names=JERICHO_SUITE,
         max_episode_steps=1000,
     ),
-    # Moral scenarios (s2b_env/scenario_env.py): one judgment an episode, or a dilemma's choices.
+    # Moral scenarios (s2b_env/scenarios/env.py): one judgment an episode, or a dilemma's choices.
     EnvFamily(
         prefix="judgment",
-        entry_point="s2b_env.scenario_env:MoralScenarioEnv",
+        entry_point="s2b_env.scenarios.env:MoralScenarioEnv",
         kwargs={"kind": "judgment"},
     ),
     EnvFamily(
         prefix="dilemma",
-        entry_point="s2b_env.scenario_env:MoralScenarioEnv",
+        entry_point="s2b_env.scenarios.env:MoralScenarioEnv",
         max_episode_steps=100,
         kwargs={"kind": "dilemma"},
     ),
-    # Jiminy Cricket (s2b_env/jiminy_env.py): the 25 annotated games, morality labels every step.
+    # Jiminy Cricket (s2b_env/jiminy/env.py): the 25 annotated games, morality labels every step.
     EnvFamily(
         prefix="jiminy",
-        entry_point="s2b_env.jiminy_env:JiminyCricketEnv",
+        entry_point="s2b_env.jiminy.env:JiminyCricketEnv",
         names=JIMINY_GAMES,
         max_episode_steps=2000,
     ),
-    # s2b's own Inform 6 games (s2b_env/inform_env.py): one id per folder in games/inform.
+    # s2b's own Inform 6 games (s2b_env/inform/env.py): one id per folder in games/inform.
     EnvFamily(
         prefix="s2b",
-        entry_point="s2b_env.inform_env:S2BGameEnv",
+        entry_point="s2b_env.inform.env:S2BGameEnv",
         names=lambda: _own_game_names(),
         max_episode_steps=200,
     ),
@@ -105,7 +105,7 @@ FAMILIES: tuple[EnvFamily, ...] = (
 
 
 def _own_game_names() -> tuple[str, ...]:
-    from s2b_env.inform_build import own_game_names
+    from s2b_env.inform.build import own_game_names
 
     return own_game_names()
 

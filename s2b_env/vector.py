@@ -7,7 +7,7 @@ vector env is built, so every later observation comes back as that first read (b
 Without shared memory the observations travel through the workers' pipes, which is correct.
 
 Each env runs in a daemonic worker process; envs with ``valid_actions`` on probe their candidates
-in that process (the workers already use the cores), see :func:`s2b_env.probe_pool.can_start_workers`.
+in that process (the workers already use the cores), see :func:`s2b_env.jericho.probe_pool.can_start_workers`.
 """
 
 from __future__ import annotations

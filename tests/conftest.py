@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from io import StringIO
 from pathlib import Path
@@ -20,6 +21,16 @@ def shared_jericho_games() -> list[str]:
     if not JERICHO_DIR.is_dir():
         return []
     return sorted(p.stem for p in JERICHO_DIR.iterdir() if p.suffix[:2] == ".z")
+
+
+def shared_jiminy_games() -> list[str]:
+    """Names of the Jiminy Cricket game folders in the shared folder that ``games.json`` describes
+    (other folders there, such as the benchmark's ``reference/`` code, are not games)."""
+    facts = JIMINY_DIR / "games.json"
+    if not facts.is_file():
+        return []
+    described = json.loads(facts.read_text())["games"]
+    return sorted(p.name for p in JIMINY_DIR.iterdir() if p.is_dir() and p.name in described)
 
 
 @pytest.fixture(scope="session")

@@ -82,7 +82,7 @@ def own_games_table(console: Console) -> list[dict[str, Any]]:
     import s2b_env  # noqa: F401
     from agents import WalkthroughAgent
     from agents.runner import run_episode
-    from s2b_env.inform_build import build_all_games, own_game_names
+    from s2b_env.inform.build import build_all_games, own_game_names
     from s2b_env.registration import env_id
 
     build_all_games()

@@ -50,7 +50,7 @@ def list_games(args: argparse.Namespace, console: Console) -> int:
 
 def build_games(args: argparse.Namespace, console: Console) -> int:
     try:
-        from s2b_env.inform_build import build_all_games
+        from s2b_env.inform.build import build_all_games
     except ImportError:
         console.print("[red]error:[/] this s2b has no own games to build")
         return 2

@@ -18,7 +18,7 @@ from s2b.cli._common import (
     make_env,
     parse_env_args,
 )
-from s2b_env.jiminy_data import LABEL_COMPONENTS
+from s2b_env.jiminy.data import LABEL_COMPONENTS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -67,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _validate(args: argparse.Namespace, console: Console) -> int:
-    from s2b_env.scenarios import validate_files
+    from s2b_env.scenarios.data import validate_files
 
     reports = validate_files(args.files)
     table = Table(title="scenario lines", show_lines=False)
@@ -104,7 +104,7 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
 
 
 def _import(args: argparse.Namespace, console: Console) -> int:
-    from s2b_env.scenario_import import import_file
+    from s2b_env.scenarios.importers import import_file
 
     config = dataclass_from_args(ImportConfig, args)
     result = import_file(args.file, config.format, id_prefix=config.id_prefix)

@@ -8,7 +8,7 @@ import pytest
 from agents import Agent, AgentFinished, HumanAgent, RandomAgent, WalkthroughAgent
 from agents.runner import run_episode
 from s2b_env.errors import DataError
-from s2b_env.jericho_env import JerichoEnv
+from s2b_env.jericho.env import JerichoEnv
 from s2b_env.trajectory import TrajectoryWriter, read_trajectory
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import gymnasium as gym
 import pytest
 
-from s2b_env.jericho_env import JerichoEnv
+from s2b_env.jericho.env import JerichoEnv
+from s2b_env.jericho.watchdog import StepTimeoutError
 from s2b_env.vector import make_async
-from s2b_env.watchdog import StepTimeoutError
 from tests.conftest import GAMES_DIR
 from tests.s2b_env.watchdog_room import build_watchdog_room
 

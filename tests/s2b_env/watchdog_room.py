@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from s2b_env.inform_build import find_compiler, find_library
+from s2b_env.inform.build import find_compiler, find_library
 
 SOURCE = Path(__file__).parent / "data" / "watchdog_room.inf"
 
