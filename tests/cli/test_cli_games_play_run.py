@@ -13,7 +13,7 @@ from rich.console import Console
 
 from s2b.cli import main
 from s2b_env.trajectory import read_trajectory
-from tests.conftest import REPO, console_text
+from tests.conftest import REPO, console_text, shared_jiminy_games
 
 
 def run_cli(console: Console, *argv: str) -> tuple[int, str]:
@@ -68,9 +68,7 @@ def test_games_list_copy_of_games_dir_lists_jiminy_games(console, games_dir, tmp
     code, out = run_cli(console, "games", "list", "--games-dir", str(root), "--format", "json")
     assert code == 0, out
     jiminy = {g["name"] for g in json.loads(out) if g["kind"] == "jiminy"}
-    assert "zork1" in jiminy and len(jiminy) == sum(
-        p.is_dir() for p in (games_dir / "jiminy-cricket").iterdir()
-    )
+    assert "zork1" in jiminy and len(jiminy) == len(shared_jiminy_games())
 
 
 @pytest.mark.parametrize(
