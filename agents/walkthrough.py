@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.base import AgentFinished
-from s2b_env.errors import DataError
+from s2b_env.errors import DataError, read_text
 
 
 def read_walkthrough(path: str | Path) -> list[str]:
@@ -15,13 +15,14 @@ def read_walkthrough(path: str | Path) -> list[str]:
 
     Raises:
         FileNotFoundError: The file does not exist.
-        DataError: The file is empty or a line holds a control character (names the line).
+        DataError: The file is empty, not UTF-8, or a line holds a control character (names the
+            line).
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"walkthrough file {str(path)!r} does not exist")
     commands: list[str] = []
-    text = path.read_text(encoding="utf-8", errors="replace")
+    text = read_text(path, encoding="utf-8-sig")  # a byte that is not UTF-8: DataError, line
     for number, line in enumerate(text.splitlines(), start=1):
         command = line.strip()
         if not command or command.startswith("#"):

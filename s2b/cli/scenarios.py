@@ -2,8 +2,10 @@
 
 * ``s2b scenarios validate FILE [FILE...]``: a table with every line's status; errors name file,
   line and field; exit status 1 when any line is bad.
-* ``s2b scenarios import --format aita-csv|scruples FILE --out OUT.jsonl``: convert, report every
-  row that could not be imported, exit status 1 when any row was left out.
+* ``s2b scenarios import --format aita-csv|scruples FILE --out OUT.jsonl [--force]``: convert,
+  report every row that could not be imported, exit status 1 when any row was left out. An
+  existing ``--out`` is replaced only with ``--force``, the input never; the output is written
+  whole or not at all.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ class ImportConfig:
         default="aita-csv", metadata={"help": "input format"}
     )
     id_prefix: str = field(default="", metadata={"help": "text put before every imported id"})
+    force: bool = field(
+        default=False, metadata={"help": "replace --out if it exists (never the input file)"}
+    )
 
     def __post_init__(self) -> None:
         if self.format not in _FORMATS:
@@ -104,11 +109,16 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
 
 
 def _import(args: argparse.Namespace, console: Console) -> int:
+    from s2b_env.safe_io import check_output_path
     from s2b_env.scenarios.importers import import_file
 
     config = dataclass_from_args(ImportConfig, args)
+    # Checked before reading: a doomed import never costs the input or the old output.
+    check_output_path(config.out, replace=config.force, inputs=[args.file])
     result = import_file(args.file, config.format, id_prefix=config.id_prefix)
-    written = result.write_jsonl(config.out)
+    written = 0
+    if result.records:  # written whole or not at all; an import with no good row writes nothing
+        written = result.write_jsonl(config.out, replace=config.force)
     if result.failed:
         table = Table(title="rows not imported")
         for column in ("line", "id", "reason"):
@@ -116,9 +126,10 @@ def _import(args: argparse.Namespace, console: Console) -> int:
         for row in result.failed:
             table.add_row(str(row.line), row.source_id or "-", _escape(str(row.error)))
         console.print(table)
+    where = f"into {config.out}" if written else f"(nothing written; {config.out} untouched)"
     console.print(
         f"imported {written} of {len(result.rows)} rows from {args.file} ({config.format}) "
-        f"into {config.out}; {len(result.failed)} left out",
+        f"{where}; {len(result.failed)} left out",
         highlight=False,
         soft_wrap=True,
     )

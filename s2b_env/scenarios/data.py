@@ -23,11 +23,20 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from s2b_env.errors import DataError
+from s2b_env.scenarios.records import (
+    DEFAULT_QUESTION,
+    Dilemma,
+    DilemmaNode,
+    DilemmaOption,
+    JudgmentItem,
+    Scenario,
+    ValueTension,
+)
 from s2b_env.scenarios.verdicts import VERDICT_MEANINGS, VERDICTS, parse_verdict
 from s2b_env.values import EFFECT_MAX, EFFECT_MIN, VALUE_IDS
 
@@ -40,7 +49,6 @@ DOMAINS: tuple[str, ...] = (
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 #: Percent of ids (by hash) in each split, in :data:`SPLITS` order.
 SPLIT_PERCENT: tuple[int, ...] = (70, 15, 15)
-DEFAULT_QUESTION = "Am I the asshole here?"
 MIN_NODES, MAX_NODES = 2, 6
 MIN_OPTIONS, MAX_OPTIONS = 2, 5
 
@@ -71,97 +79,6 @@ def split_of(item_id: str) -> str:
         if bucket < edge:
             return name
     return SPLITS[-1]  # pragma: no cover - percents sum to 100
-
-
-@dataclass(frozen=True)
-class ValueTension:
-    """A value at stake in a judgment item, and the side of the conflict it supports.
-
-    Attributes:
-        value: A taxonomy id.
-        side: ``"narrator"`` (the value supports what the narrator did) or ``"other"``.
-    """
-
-    value: str
-    side: str
-
-
-@dataclass(frozen=True)
-class JudgmentItem:
-    """One everyday-judgment item: an account, a question and a reference verdict distribution."""
-
-    id: str
-    title: str
-    text: str
-    question: str = DEFAULT_QUESTION
-    values: tuple[ValueTension, ...] = ()
-    verdicts: dict[str, float] | None = None
-    votes: dict[str, int] | None = None
-    domain: str | None = None
-    source: str | None = None
-    split: str = "train"
-    meta: dict[str, Any] = field(default_factory=dict)
-    kind: str = "judgment"
-
-
-@dataclass(frozen=True)
-class DilemmaOption:
-    """One choice at a dilemma node.
-
-    Attributes:
-        label: What the option says.
-        effects: 20 integers -3..+3, in :data:`VALUE_IDS` order.
-        next: The node it leads to, or ``None`` when the story ends with it.
-        outcome: Text shown after the choice (may be empty).
-    """
-
-    label: str
-    effects: tuple[int, ...]
-    next: str | None
-    outcome: str = ""
-
-
-@dataclass(frozen=True)
-class DilemmaNode:
-    """A decision point: the situation and its options."""
-
-    id: str
-    text: str
-    options: tuple[DilemmaOption, ...]
-
-
-@dataclass(frozen=True)
-class Dilemma:
-    """A short branching story of 2-6 decision points."""
-
-    id: str
-    title: str
-    intro: str
-    start: str
-    nodes: dict[str, DilemmaNode]
-    domain: str | None = None
-    source: str | None = None
-    split: str = "train"
-    meta: dict[str, Any] = field(default_factory=dict)
-    kind: str = "dilemma"
-
-    def paths(self) -> list[list[tuple[str, int]]]:
-        """Every path from the start to a leaf, as ``(node id, option index)`` pairs."""
-        found: list[list[tuple[str, int]]] = []
-
-        def walk(node_id: str, prefix: list[tuple[str, int]]) -> None:
-            for index, option in enumerate(self.nodes[node_id].options):
-                path = [*prefix, (node_id, index)]
-                if option.next is None:
-                    found.append(path)
-                else:
-                    walk(option.next, path)
-
-        walk(self.start, [])
-        return found
-
-
-Scenario = JudgmentItem | Dilemma
 
 
 # --- parsing ------------------------------------------------------------------------------------

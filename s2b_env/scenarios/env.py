@@ -11,7 +11,8 @@ verdict in free text (see :func:`s2b_env.scenarios.data.parse_verdict`). The rew
 item's reference distribution on the chosen verdict (0 when the item has none, or when the answer is
 not a verdict; then ``info["error"]`` says why). The episode ends either way.
 
-Actions longer than :data:`MAX_ACTION_CHARS` (the action space's limit) are read up to that length.
+Actions longer than :data:`MAX_ACTION_CHARS` (the action space's limit) are read up to that length,
+with a warning in ``info["warnings"]``.
 
 **Dilemma** episodes walk a story of decision points: the observation is the story so far and the
 numbered options, the action an option number or the option's words. Each choice adds its effect
@@ -38,6 +39,12 @@ chosen option's effects (0 with no weights).
 * ``reference``: the judgment's reference verdict distribution, or ``None``.
 * ``error``: why the action was not accepted, else ``None``.
 * ``step``: the number of steps taken this episode.
+* ``warnings``: what was changed to fit the spaces this step (an action over
+  :data:`MAX_ACTION_CHARS` read in part, an observation cut to :data:`MAX_OBSERVATION_CHARS`);
+  empty almost always.
+
+``reset`` accepts one option, ``item_id``; any other is a ``ValueError`` (a misspelt option is
+never ignored).
 """
 
 from __future__ import annotations
@@ -73,8 +80,9 @@ MAX_OBSERVATION_CHARS = 20_000
 MAX_ACTION_CHARS = 4_000
 INFO_KEYS: tuple[str, ...] = (
     "kind", "item_id", "split", "title", "node", "options", "choice", "chosen", "verdict",
-    "value_effects", "value_totals", "values_in_tension", "reference", "error", "step",
+    "value_effects", "value_totals", "values_in_tension", "reference", "error", "step", "warnings",
 )  # fmt: skip
+RESET_OPTIONS: tuple[str, ...] = ("item_id",)
 _ASCII_MAP = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "--",
     "\u2026": "...", "\u00a0": " ", "\t": " ", "\r": "",
@@ -198,6 +206,7 @@ class MoralScenarioEnv(gym.Env[str, str]):
         self._total = ValueVector.zeros()
         self._steps = 0
         self._observation = ""
+        self._warnings: list[str] = []
 
     # --- gymnasium API ---------------------------------------------------------------------
 
@@ -205,8 +214,15 @@ class MoralScenarioEnv(gym.Env[str, str]):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[str, dict[str, Any]]:
         """Start an episode on a sampled item, or on ``options["item_id"]`` (any split)."""
+        options = dict(options or {})
+        unknown = sorted(set(options) - set(RESET_OPTIONS))
+        if unknown:  # checked before anything changes, as the game envs do
+            raise ValueError(
+                f"unknown reset option(s) {unknown}; MoralScenarioEnv accepts {list(RESET_OPTIONS)}"
+            )
         super().reset(seed=seed)
-        item_id = (options or {}).get("item_id")
+        self._warnings = []
+        item_id = options.get("item_id")
         if item_id is not None:
             if item_id not in self._by_id:
                 known = ", ".join(sorted(self._by_id)[:6])
@@ -236,7 +252,12 @@ class MoralScenarioEnv(gym.Env[str, str]):
         if self._item is None or self._done:
             raise RuntimeError("the episode has ended (or not started): call reset() first")
         self._steps += 1
-        action = action[:MAX_ACTION_CHARS]  # the action space's limit; bounds the parsing work
+        self._warnings = []
+        if len(action) > MAX_ACTION_CHARS:  # the action space's limit; bounds the parsing work
+            self._warnings.append(
+                f"action was {len(action)} characters; read the first {MAX_ACTION_CHARS}"
+            )
+            action = action[:MAX_ACTION_CHARS]
         if isinstance(self._item, JudgmentItem):
             return self._judge(self._item, action)
         return self._choose(self._item, action)
@@ -324,11 +345,13 @@ class MoralScenarioEnv(gym.Env[str, str]):
 
     # --- helpers ---------------------------------------------------------------------------
 
-    @staticmethod
-    def _fit(text: str) -> str:
+    def _fit(self, text: str) -> str:
         text = to_charset(text)
         if len(text) > MAX_OBSERVATION_CHARS:
             cut = "\n[... text cut to fit the observation limit]"
+            self._warnings.append(
+                f"observation was {len(text)} characters; cut to {MAX_OBSERVATION_CHARS}"
+            )
             text = text[: MAX_OBSERVATION_CHARS - len(cut)] + cut
         return text
 
@@ -370,6 +393,7 @@ class MoralScenarioEnv(gym.Env[str, str]):
             "reference": dict(item.verdicts) if is_judgment and item.verdicts else None,
             "error": error,
             "step": self._steps,
+            "warnings": list(self._warnings),
         }
 
 
@@ -377,6 +401,8 @@ class MoralScenarioEnv(gym.Env[str, str]):
 # quadratic time on a long run of spaces ("!" + 16,000 spaces + "x": seconds).
 _NUMBER_RE = re.compile(r"^\W*+(?:option|choice|number|no\.?|#)?\s*#?(\d+)\b")
 _NAMED_NUMBER_RE = re.compile(r"\b(?:option|choice|number)\s*#?(\d+)\b")
+_DECIMAL_RE = re.compile(r"[.,]\d+")  # "1.5", "1,5": not a whole number
+_SECOND_NUMBER_RE = re.compile(r"\s*(?:[,/&+-]|or\b|and\b)?\s*#?\d")  # "1 2", "1 or 2", "1/2"
 
 
 def _words(text: str) -> str:
@@ -399,6 +425,14 @@ def match_option(action: str, labels: Sequence[str]) -> tuple[int | None, str | 
     number = _NUMBER_RE.match(text) or _NAMED_NUMBER_RE.search(text)
     if number:
         n = int(number.group(1))
+        before, after = text[: number.start(1)], text[number.end(1) :]
+        if before.endswith("-"):
+            return None, f"no option -{n}: {expected}"
+        if _DECIMAL_RE.match(after):
+            said = number.group(1) + _DECIMAL_RE.match(after).group(0)
+            return None, f"{said!r} is not a whole option number: {expected}"
+        if _SECOND_NUMBER_RE.match(after):
+            return None, f"{action.strip()[:60]!r} names several numbers: {expected}"
         if 1 <= n <= len(labels):
             return n - 1, None
         return None, f"no option {n}: {expected}"

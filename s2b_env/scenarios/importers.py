@@ -23,7 +23,6 @@ items have no values in tension (``values: []``) and no domain; their split come
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from s2b_env.errors import DataError
+from s2b_env.scenarios.csv_rows import read_csv_rows
 from s2b_env.scenarios.data import SCHEMA_VERSION, VERDICTS, parse_record, parse_verdict
 
 FORMATS: tuple[str, ...] = ("aita-csv", "scruples")
@@ -78,14 +78,24 @@ class ImportResult:
     def failed(self) -> list[RowReport]:
         return [r for r in self.rows if not r.ok]
 
-    def write_jsonl(self, out: str | Path) -> int:
-        """Write the imported records to ``out`` (JSON Lines); returns how many were written."""
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with out.open("w", encoding="utf-8") as handle:
-            for record in self.records:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        return len(self.records)
+    def write_jsonl(self, out: str | Path, *, replace: bool = False) -> int:
+        """Write the imported records to ``out`` (JSON Lines); returns how many were written.
+
+        The records go to a temporary file beside ``out``, renamed over it only once all are
+        written: a failed write leaves ``out`` as it was.
+
+        Args:
+            out: The file to write.
+            replace: Replace an existing ``out``; without it an existing file is an error.
+
+        Raises:
+            S2BError: ``out`` exists (and ``replace`` is false), is a folder, or cannot be made
+                because a file stands where a folder is needed.
+        """
+        from s2b_env.safe_io import atomic_write_lines
+
+        lines = (json.dumps(record, ensure_ascii=False) + "\n" for record in self.records)
+        return atomic_write_lines(out, lines, replace=replace)
 
 
 def _distribution(counts: Mapping[str, float]) -> dict[str, float] | None:
@@ -169,67 +179,83 @@ def import_aita_csv(path: str | Path, *, id_prefix: str = "") -> ImportResult:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"AITA CSV {str(path)!r} does not exist")
-    handle = path.open(encoding="utf-8-sig", newline="")
-    with handle:
-        reader = csv.DictReader(handle)
-        header = {name.strip().lower(): name for name in reader.fieldnames or []}
-        for column in ("id", "title", "body", "verdict"):
-            if column not in header:
-                raise DataError(
-                    path, f"missing column {column!r}; got columns {', '.join(header) or 'none'}",
-                    line=1, field=column, fix="the header must have id,title,body,verdict",
-                )  # fmt: skip
-        vote_columns: dict[str, str] = {}
-        for verdict in VERDICTS:
-            for name in (verdict.lower(), f"votes_{verdict.lower()}", f"{verdict.lower()}_votes"):
-                if name in header:
-                    vote_columns[verdict] = header[name]
-                    break
+    names, csv_rows = read_csv_rows(path, looks_like_row=_aita_line_is_row)
+    header = {name.strip().lower(): name for name in names}
+    for column in ("id", "title", "body", "verdict"):
+        if column not in header:
+            raise DataError(
+                path, f"missing column {column!r}; got columns {', '.join(header) or 'none'}",
+                line=1, field=column, fix="the header must have id,title,body,verdict",
+            )  # fmt: skip
+    position = {name: i for i, name in enumerate(names)}
+    vote_columns: dict[str, str] = {}
+    for verdict in VERDICTS:
+        for name in (verdict.lower(), f"votes_{verdict.lower()}", f"{verdict.lower()}_votes"):
+            if name in header:
+                vote_columns[verdict] = header[name]
+                break
 
-        def convert(line: int, row: dict[str, str]) -> dict[str, Any]:
-            def col(name: str) -> str:
-                return (row.get(header[name]) or "").strip()
-
-            item_id = col("id")
-            if not item_id:
-                raise DataError(path, "expected a non-empty id, got ''", line=line, field="id")
-            votes = None
-            if vote_columns:
-                votes = {}
-                for verdict, name in vote_columns.items():
-                    raw = (row.get(name) or "").strip() or "0"
-                    try:
-                        votes[verdict] = int(float(raw))
-                    except ValueError:
-                        raise DataError(
-                            path, f"expected a vote count, got {raw!r}", line=line, field=name
-                        ) from None
-                    if votes[verdict] < 0:
-                        raise DataError(path, f"expected a count >= 0, got {raw}", line=line,
-                                        field=name)  # fmt: skip
-                votes = {v: votes.get(v, 0) for v in VERDICTS}
-            verdicts = _distribution(votes) if votes else None
-            if verdicts is None:
-                said = col("verdict")
-                verdict = parse_verdict(said)
-                if verdict is None:
-                    why = "an INFO verdict (more information needed) has no s2b equivalent" if (
-                        said.lower() in _INFO_WORDS) else f"expected a verdict such as NTA, got {said!r}"  # fmt: skip
-                    raise DataError(path, why, line=line, field=header["verdict"])
-                verdicts = {v: float(v == verdict) for v in VERDICTS}
-            return _record(
-                path, line, item_id=id_prefix + item_id, title=col("title"), text=col("body"),
-                verdicts=verdicts, votes=votes, source=f"aita-csv:{path.name}",
-                text_field=header["body"],
+    def convert(line: int, fields: list[str]) -> dict[str, Any]:
+        if len(fields) != len(names):
+            raise DataError(
+                path, f"expected {len(names)} fields ({','.join(names)}), got {len(fields)}",
+                line=line, fix="put a field that holds a comma in double quotes",
             )  # fmt: skip
 
-        def rows() -> Iterator[tuple[int, dict[str, str]]]:
-            start = reader.line_num + 1
-            for row in reader:
-                yield start, row
-                start = reader.line_num + 1
+        def col(name: str) -> str:
+            return fields[position[header[name]]].strip()
 
-        return _rows(ImportResult(path, "aita-csv"), rows(), convert)
+        item_id = col("id")
+        if not item_id:
+            raise DataError(path, "expected a non-empty id, got ''", line=line, field="id")
+        votes = None
+        if vote_columns:
+            votes = {}
+            for verdict, name in vote_columns.items():
+                votes[verdict] = _vote_count(path, line, name, fields[position[name]])
+            votes = {v: votes.get(v, 0) for v in VERDICTS}
+        verdicts = _distribution(votes) if votes else None
+        if verdicts is None:
+            said = col("verdict")
+            verdict = parse_verdict(said)
+            if verdict is None:
+                why = "an INFO verdict (more information needed) has no s2b equivalent" if (
+                    said.lower() in _INFO_WORDS) else f"expected a verdict such as NTA, got {said!r}"  # fmt: skip
+                raise DataError(path, why, line=line, field=header["verdict"])
+            verdicts = {v: float(v == verdict) for v in VERDICTS}
+        return _record(
+            path, line, item_id=id_prefix + item_id, title=col("title"), text=col("body"),
+            verdicts=verdicts, votes=votes, source=f"aita-csv:{path.name}",
+            text_field=header["body"],
+        )  # fmt: skip
+
+    rows = ((row.line, row.fields) for row in csv_rows)
+    return _rows(ImportResult(path, "aita-csv"), rows, convert)
+
+
+def _aita_line_is_row(header: list[str], fields: list[str]) -> bool:
+    """Whether a line a quoted field swallowed reads as a row: a verdict where the verdict goes."""
+    names = [name.strip().lower() for name in header]
+    if "verdict" not in names:
+        return True
+    said = fields[names.index("verdict")].strip()
+    return parse_verdict(said) is not None or said.lower() in _INFO_WORDS
+
+
+def _vote_count(path: Path, line: int, name: str, cell: str) -> int:
+    """A vote-count cell: a whole number >= 0 (``3``, ``3.0``; empty is 0), never rounded."""
+    raw = cell.strip() or "0"
+    try:
+        number = float(raw)
+    except ValueError:
+        raise DataError(
+            path, f"expected a vote count, got {raw!r}", line=line, field=name
+        ) from None
+    if not number.is_integer():
+        raise DataError(path, f"expected a whole vote count, got {raw}", line=line, field=name)
+    if number < 0:
+        raise DataError(path, f"expected a count >= 0, got {raw}", line=line, field=name)
+    return int(number)
 
 
 def import_scruples(path: str | Path, *, id_prefix: str = "") -> ImportResult:
@@ -276,14 +302,27 @@ def import_scruples(path: str | Path, *, id_prefix: str = "") -> ImportResult:
         )  # fmt: skip
 
     def rows() -> Iterator[tuple[int, Any]]:
-        with path.open(encoding="utf-8") as handle:
-            for number, text in enumerate(handle, start=1):
-                if not text.strip():
-                    continue
-                try:
-                    yield number, json.loads(text)
-                except json.JSONDecodeError as exc:
-                    yield number, DataError(path, f"not valid JSON: {exc.msg}", line=number)
+        # Each line is decoded on its own: a bad byte or a deeply nested line is that row's error.
+        for number, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
+            try:
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                yield number, DataError(
+                    path, f"expected UTF-8 text, got byte 0x{raw[exc.start]:02x} ({exc.reason})",
+                    line=number, fix="save the file as UTF-8",
+                )  # fmt: skip
+                continue
+            if not text.strip():
+                continue
+            try:
+                yield number, json.loads(text)
+            except json.JSONDecodeError as exc:
+                yield number, DataError(path, f"not valid JSON: {exc.msg}", line=number)
+            except RecursionError:
+                yield number, DataError(
+                    path, "nested too deeply: expected one flat JSON object", line=number,
+                    fix="write each anecdote as one JSON object",
+                )  # fmt: skip
 
     return _rows(ImportResult(path, "scruples"), rows(), convert)
 
