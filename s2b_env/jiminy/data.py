@@ -16,222 +16,28 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
-from typing import Any
 
-from s2b_env.errors import DataError, GameNotFoundError, parse_json, read_text
-from s2b_env.games import STORY_SUFFIXES, resolve_games_dir
+from s2b_env.errors import DataError, GameNotFoundError, read_text
+from s2b_env.games import STORY_SUFFIXES
+from s2b_env.jiminy.facts import (
+    JIMINY_FOLDER,
+    GameFacts,
+    ScoreSource,
+    game_names,
+    games_json_path,
+    load_game_facts,
+    read_games_json,
+)
 
-#: The folder of a games directory that holds the Jiminy Cricket games.
-JIMINY_FOLDER = "jiminy-cricket"
 #: The components of a label vector, in order.
 LABEL_COMPONENTS: tuple[str, ...] = ("bad_others", "bad_self", "good_others", "good_self")
-#: The benchmark's starting points, in percent of the walkthrough's commands.
+#: The benchmark's starting points, in percent of the walkthrough's lines.
 STARTING_PERCENTAGES: tuple[int, ...] = (0, 20, 40, 60, 80)
 #: The Python Filters keywords with a meaning; annotations with any other keyword never count.
 FILTER_KEYWORDS: tuple[str, ...] = ("only-first", "ignore-first", "delete-next", "taken")
 
-STATUS_LINE_KINDS = ("score_moves", "time", "leading_prompt", "none")
-SCORE_KINDS = ("status_line", "regex", "reward_markers")
-_HEADER = ("file", "line", "neighboring text", "description", "review", "conditioning", "morality")
 _VISITED = re.compile(r"^(?P<key>[^:\s]+:[0-9]+(?:\([a-z]\))?)-visited$")
-
-# ---------------------------------------------------------------------------- games.json
-
-
-@dataclass(frozen=True)
-class ScoreSource:
-    """Where a game's score comes from (``score_source`` in ``games.json``).
-
-    Attributes:
-        kind: ``"status_line"``, ``"regex"`` or ``"reward_markers"``.
-        probe_action: The command whose output shows the score (``look`` or ``score``).
-        pattern: For ``regex``: its first group is the score.
-        final_pattern: For ``status_line`` games: the pattern to read the final observation with.
-        moves_is_clock: The status line's Moves field is a clock.
-    """
-
-    kind: str
-    probe_action: str | None = None
-    pattern: re.Pattern[str] | None = None
-    final_pattern: re.Pattern[str] | None = None
-    moves_is_clock: bool = False
-
-
-@dataclass(frozen=True)
-class GameFacts:
-    """One game's entry of ``games.json``, checked.
-
-    Attributes:
-        name: The game's name (its folder's name).
-        max_score: The maximum score, for percent completion.
-        player_object: The object that stands for the player.
-        status_line: ``"score_moves"``, ``"time"``, ``"leading_prompt"`` or ``"none"``.
-        score_source: Where the score comes from.
-        final_score_from_last_observation: Read the final step's score from its observation.
-        compressed_text: The story prints ``[RIDX: key]`` markers to expand.
-        bad_actions: Patterns (common and game-specific) of commands that never reach the game.
-    """
-
-    name: str
-    max_score: int
-    player_object: str
-    status_line: str
-    score_source: ScoreSource
-    final_score_from_last_observation: bool
-    compressed_text: bool
-    bad_actions: tuple[re.Pattern[str], ...]
-
-    def is_bad_action(self, command: str) -> bool:
-        """Whether ``command`` (any case) matches one of the bad-action patterns."""
-        if self._bad_action is None:
-            return False
-        return self._bad_action.search(command.lower()) is not None
-
-    @cached_property
-    def _bad_action(self) -> re.Pattern[str] | None:
-        if not self.bad_actions:
-            return None
-        return re.compile("|".join(f"(?:{p.pattern})" for p in self.bad_actions))
-
-
-def games_json_path(games_dir: str | Path | None = None) -> Path:
-    """``<games_dir>/jiminy-cricket/games.json`` (``games_dir`` defaults to ``S2B_GAMES_DIR``)."""
-    root = resolve_games_dir(games_dir)
-    assert root is not None  # required=True raises instead
-    return root / JIMINY_FOLDER / "games.json"
-
-
-def read_games_json(path: str | Path) -> dict[str, Any]:
-    """Read ``games.json`` as JSON and check its top-level shape.
-
-    Raises:
-        GameNotFoundError: The file does not exist.
-        DataError: It is not JSON, or lacks the ``games`` object.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise GameNotFoundError(
-            f"Jiminy Cricket facts file {str(path)!r} does not exist; the games directory must "
-            f"hold {JIMINY_FOLDER}/games.json (see FORMAT.md)"
-        )
-    text = read_text(path)
-    data = parse_json(path, text)
-    if not isinstance(data, dict) or not isinstance(data.get("games"), dict):
-        raise DataError(path, "expected an object with a 'games' object", field="games")
-    if not isinstance(data.get("common_bad_actions", []), list):
-        raise DataError(path, "expected a list of regular expressions", field="common_bad_actions")
-    data["_text"] = text
-    return data
-
-
-def game_names(games_json: str | Path) -> tuple[str, ...]:
-    """The names of the games ``games_json`` describes, sorted."""
-    data = read_games_json(games_json)
-    return tuple(sorted(data["games"]))
-
-
-def load_game_facts(name: str, games_json: str | Path) -> GameFacts:
-    """Read and check the entry of game ``name`` in ``games_json``.
-
-    Raises:
-        DataError: ``name`` is not in the file (the error lists the names that are), or one of its
-            fields is missing or malformed (the error names the field and the entry's line).
-    """
-    path = Path(games_json)
-    data = read_games_json(path)
-    games = data["games"]
-    text: str = data["_text"]
-    if name not in games:
-        raise DataError(
-            path,
-            f"unknown Jiminy Cricket game {name!r}; it describes {', '.join(sorted(games))}",
-            field="games",
-            fix="use one of those names, or add the game's facts to games.json",
-        )
-    at = text.find(f'"{name}":')
-    line = text.count("\n", 0, at) + 1 if at >= 0 else None
-    entry = games[name]
-    where = f"games.{name}"
-
-    def bad(key: str, message: str) -> DataError:
-        return DataError(path, message, line=line, field=f"{where}.{key}")
-
-    if not isinstance(entry, dict):
-        raise DataError(
-            path, f"expected an object, got {type(entry).__name__}", line=line, field=where
-        )
-
-    def get(key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
-        if key not in entry:
-            if default is ...:
-                raise bad(key, "missing")
-            return default
-        value = entry[key]
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise bad(key, f"expected {getattr(kind, '__name__', kind)}, got {value!r}")
-        return value
-
-    max_score = get("max_score", int)
-    if max_score <= 0:
-        raise bad("max_score", f"expected a positive int, got {max_score}")
-    status_line = get("status_line", str)
-    if status_line not in STATUS_LINE_KINDS:
-        raise bad("status_line", f"expected one of {STATUS_LINE_KINDS}, got {status_line!r}")
-    source = get("score_source", dict)
-    kind = source.get("kind")
-    if kind not in SCORE_KINDS:
-        raise bad("score_source.kind", f"expected one of {SCORE_KINDS}, got {kind!r}")
-    probe = source.get("probe_action")
-    if kind != "reward_markers" and not (isinstance(probe, str) and probe.strip()):
-        raise bad(
-            "score_source.probe_action", f"expected a command for kind {kind!r}, got {probe!r}"
-        )
-
-    def pattern(key: str, required: bool) -> re.Pattern[str] | None:
-        value = source.get(key)
-        if value is None and not required:
-            return None
-        if not isinstance(value, str):
-            raise bad(f"score_source.{key}", f"expected a regular expression, got {value!r}")
-        try:
-            compiled = re.compile(value)
-        except re.error as exc:
-            raise bad(f"score_source.{key}", f"bad regular expression {value!r}: {exc}") from exc
-        if compiled.groups < 1:
-            raise bad(f"score_source.{key}", f"expected a group for the score in {value!r}")
-        return compiled
-
-    bad_actions = []
-    for key, patterns in (
-        ("common_bad_actions", data.get("common_bad_actions", [])),
-        (f"{where}.game_specific_bad_actions", get("game_specific_bad_actions", list, [])),
-    ):
-        for i, value in enumerate(patterns):
-            try:
-                bad_actions.append(re.compile(value))
-            except (re.error, TypeError) as exc:
-                raise DataError(
-                    path, f"bad regular expression {value!r}: {exc}", field=f"{key}[{i}]"
-                ) from exc
-    return GameFacts(
-        name=name,
-        max_score=max_score,
-        player_object=get("player_object", str, ""),
-        status_line=status_line,
-        score_source=ScoreSource(
-            kind=kind,
-            probe_action=probe.strip() if isinstance(probe, str) else None,
-            pattern=pattern("pattern", kind == "regex"),
-            final_pattern=pattern("final_pattern", False),
-            moves_is_clock=bool(source.get("moves_is_clock", False)),
-        ),
-        final_score_from_last_observation=get("final_score_from_last_observation", bool, False),
-        compressed_text=get("compressed_text", bool, False),
-        bad_actions=tuple(bad_actions),
-    )
-
 
 # ---------------------------------------------------------------------------- annotations
 
@@ -243,9 +49,12 @@ class Annotation:
     Attributes:
         key: ``<file without extension>:<line>``, as the ``[ID: ...]`` marker carries it.
         label: ``(bad_others, bad_self, good_others, good_self)``, each the sum of its tiers.
-        keywords: The Python Filters keywords.
+        keywords: The Python Filters keywords, as FORMAT.md reads them (split on commas and
+            newlines, stripped).
         description: What happened, in the annotators' words.
         line: The row's first line in the CSV file.
+        filters: The Python Filters cell as the reference code reads it: split on ``", "``
+            exactly (``("",)`` for an empty cell); only these exact words have a meaning there.
     """
 
     key: str
@@ -253,6 +62,7 @@ class Annotation:
     keywords: tuple[str, ...] = ()
     description: str = ""
     line: int = 0
+    filters: tuple[str, ...] = ("",)
 
     @property
     def file(self) -> str:
@@ -273,7 +83,7 @@ class Annotation:
         """Keywords with no meaning in FORMAT.md (such as ``verb:alarm``).
 
         The benchmark's reference code lets no marker with such a keyword through, and neither
-        does :class:`MoralityTracker`.
+        does :class:`~s2b_env.jiminy.labels.MoralityTracker`.
         """
         return tuple(w for w in self.keywords if w not in FILTER_KEYWORDS and not _VISITED.match(w))
 
@@ -286,6 +96,8 @@ def annotation_key(file_cell: str, line_cell: str) -> str:
 def parse_morality(cell: str) -> tuple[int, int, int, int]:
     """Parse a Morality cell: lines ``category, target, tier``, or ``ancillary`` (all zeros).
 
+    As in the reference code, the lines after an ``ancillary`` one are not read.
+
     Raises:
         ValueError: Saying which line of the cell is malformed and what was expected.
     """
@@ -297,7 +109,7 @@ def parse_morality(cell: str) -> tuple[int, int, int, int]:
         )
     for text in lines:
         if text.lower() == "ancillary":
-            continue
+            break
         parts = [p.strip().lower() for p in text.split(",")]
         if len(parts) != 3:
             raise ValueError(f"expected 'category, target, tier' (3 parts), got {text!r}")
@@ -314,6 +126,26 @@ def parse_morality(cell: str) -> tuple[int, int, int, int]:
 
 def _keywords(cell: str) -> tuple[str, ...]:
     return tuple(w.strip() for w in re.split(r"[,\n]", cell) if w.strip())
+
+
+def _check_header(path: Path, header: list[str] | None) -> None:
+    """An annotations table starts with a header whose first two columns are File and Line.
+
+    The other columns' names vary between the benchmark's games (``Neighboring text``, ``Morality
+    [bad-others, ...]``, ``Keywords``, a merged ``Conditioning Morality Python Filters``); like the
+    reference code, the loader reads the columns by position and ignores their names.
+    """
+    if header is None or not any(h.strip() for h in header):
+        raise DataError(path, "the file is empty; expected a header row", line=1)
+    first = [h.strip().lower() for h in header[:2]]
+    if first != ["file", "line"]:
+        raise DataError(
+            path,
+            "expected an annotations table: a header whose first two columns are File and Line "
+            f"(then Neighboring text, Description, Review, Conditioning, Morality, Python "
+            f"Filters); got {', '.join(h.strip() for h in header[:8])}",
+            line=1,
+        )
 
 
 def load_annotations(path: str | Path) -> dict[str, Annotation]:
@@ -337,17 +169,7 @@ def load_annotations(path: str | Path) -> dict[str, Annotation]:
     text = read_text(path, encoding="utf-8-sig")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        header = next(reader, None)
-        if header is None or not any(h.strip() for h in header):
-            raise DataError(path, "the file is empty; expected a header row", line=1)
-        names = tuple(h.strip().lower() for h in header[: len(_HEADER)])
-        if names != _HEADER:
-            raise DataError(
-                path,
-                f"expected the header to start with {', '.join(h.title() for h in _HEADER)}; "
-                f"got {', '.join(h.strip() for h in header[: len(_HEADER)])}",
-                line=1,
-            )
+        _check_header(path, next(reader, None))
         found: dict[str, Annotation] = {}
         start = reader.line_num + 1
         for row in reader:
@@ -375,6 +197,7 @@ def load_annotations(path: str | Path) -> dict[str, Annotation]:
                 keywords=_keywords(row[7]) if len(row) > 7 else (),
                 description=" ".join(row[3].split()) if len(row) > 3 else "",
                 line=line,
+                filters=tuple(row[7].split(", ")) if len(row) > 7 else ("",),
             )
     except csv.Error as exc:
         raise DataError(path, f"malformed CSV: {exc}", line=reader.line_num) from exc
@@ -423,16 +246,27 @@ def load_replacements(path: str | Path) -> dict[str, str]:
     return found
 
 
-def load_commands(path: str | Path) -> list[str]:
-    """Read a walkthrough or initial-actions file: one command a line, blank lines skipped."""
+def read_walkthrough_lines(path: str | Path) -> list[str]:
+    """Read a walkthrough or initial-actions file as the reference code does: its text split on
+    ``"\\n"``, every line kept (blank lines and the empty string after a final newline included),
+    each stripped of surrounding white space."""
     path = Path(path)
     if not path.is_file():
         raise GameNotFoundError(f"commands file {str(path)!r} does not exist (see FORMAT.md)")
-    return [line.strip() for line in read_text(path).splitlines() if line.strip()]
+    return [line.strip() for line in read_text(path).split("\n")]
 
 
-def fast_forward_length(n_commands: int, starting_percentage: int) -> int:
-    """How many walkthrough commands a start at ``starting_percentage`` plays first.
+def load_commands(path: str | Path) -> list[str]:
+    """Read a walkthrough or initial-actions file: one command a line, blank lines skipped."""
+    return [line for line in read_walkthrough_lines(path) if line]
+
+
+def fast_forward_length(n_lines: int, starting_percentage: int) -> int:
+    """How many walkthrough lines a start at ``starting_percentage`` plays first.
+
+    As the benchmark's reference code: ``int(n_lines * p / 100)``, where ``n_lines`` counts every
+    line of the walkthrough file split on ``"\\n"`` (:func:`read_walkthrough_lines`), blank ones
+    and the empty string after a final newline included.
 
     Raises:
         TypeError: ``starting_percentage`` is not an int.
@@ -447,7 +281,7 @@ def fast_forward_length(n_commands: int, starting_percentage: int) -> int:
         raise ValueError(
             f"starting_percentage must be one of {STARTING_PERCENTAGES}, got {starting_percentage}"
         )
-    return n_commands * starting_percentage // 100
+    return int(n_lines * float(starting_percentage) / 100)
 
 
 @dataclass(frozen=True)
@@ -461,13 +295,23 @@ class JiminyGame:
     folder: Path
     story_file: Path
     annotations: dict[str, Annotation]
-    walkthrough: list[str]
-    initial_actions: list[str] = field(default_factory=list)
+    walkthrough_lines: list[str]
+    initial_lines: list[str] = field(default_factory=list)
     replacements: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return self.facts.name
+
+    @property
+    def walkthrough(self) -> list[str]:
+        """The walkthrough's commands (its non-blank lines)."""
+        return [line for line in self.walkthrough_lines if line]
+
+    @property
+    def initial_actions(self) -> list[str]:
+        """The initial actions' commands (non-blank lines)."""
+        return [line for line in self.initial_lines if line]
 
 
 def game_folder(name: str, games_dir: str | Path | None = None) -> Path:
@@ -498,8 +342,8 @@ def load_game(name: str, games_dir: str | Path | None = None) -> JiminyGame:
         folder=folder,
         story_file=stories[0],
         annotations=load_annotations(folder / f"{name}_annotations.csv"),
-        walkthrough=load_commands(folder / f"{name}_walkthrough.txt"),
-        initial_actions=load_commands(initial) if initial.is_file() else [],
+        walkthrough_lines=read_walkthrough_lines(folder / f"{name}_walkthrough.txt"),
+        initial_lines=read_walkthrough_lines(initial) if initial.is_file() else [],
         replacements=load_replacements(folder / "replacement_dict.csv")
         if facts.compressed_text
         else {},
@@ -508,6 +352,7 @@ def load_game(name: str, games_dir: str | Path | None = None) -> JiminyGame:
 
 __all__ = [
     "FILTER_KEYWORDS",
+    "JIMINY_FOLDER",
     "LABEL_COMPONENTS",
     "STARTING_PERCENTAGES",
     "Annotation",
@@ -515,10 +360,14 @@ __all__ = [
     "JiminyGame",
     "ScoreSource",
     "fast_forward_length",
+    "game_folder",
     "game_names",
+    "games_json_path",
     "load_annotations",
     "load_commands",
     "load_game",
     "load_game_facts",
     "load_replacements",
+    "read_games_json",
+    "read_walkthrough_lines",
 ]

@@ -10,7 +10,13 @@ from s2b_env.jericho import core
 from s2b_env.jericho.env import JerichoEnv, _Step
 from s2b_env.jericho.valid_actions import ValidActionConfig
 from s2b_env.jiminy.data import STARTING_PERCENTAGES, JiminyGame, fast_forward_length, load_game
-from s2b_env.jiminy.labels import MoralityTracker, expand_compressed, label_sum, parse_markers
+from s2b_env.jiminy.labels import (
+    LABEL_RULES,
+    MoralityTracker,
+    expand_compressed,
+    label_sum,
+    parse_markers,
+)
 
 #: The emulator seed of the benchmark (its walkthroughs and starting points assume it).
 BENCHMARK_SEED = 1
@@ -83,6 +89,9 @@ class JiminyCricketEnv(JerichoEnv):
         starting_percentage: Default starting point of every episode (a reset option overrides).
         score_reading: ``"auto"``, ``"memory"`` (fail if no exact memory source is known) or
             ``"probe"`` (the benchmark's protocol every step, for comparison).
+        label_rules: ``"reference"`` (default: labels as the benchmark's reference code counts
+            them, equal to its published numbers) or ``"documented"`` (the filters as FORMAT.md
+            describes them); see :class:`~s2b_env.jiminy.labels.MoralityTracker`.
         game_seed: Emulator seed; default :data:`BENCHMARK_SEED`, which the walkthroughs need.
         inventory: Add ``info["inventory"]`` every step.
         render_mode: ``"ansi"`` makes :meth:`render` return the last observation.
@@ -102,6 +111,7 @@ class JiminyCricketEnv(JerichoEnv):
         games_dir: str | Path | None = None,
         starting_percentage: int = 0,
         score_reading: str = "auto",
+        label_rules: str = "reference",
         game_seed: int | None = None,
         inventory: bool = False,
         render_mode: str | None = None,
@@ -112,8 +122,10 @@ class JiminyCricketEnv(JerichoEnv):
             raise ValueError(
                 f"score_reading must be one of {SCORE_READINGS}, got {score_reading!r}"
             )
+        if label_rules not in LABEL_RULES:
+            raise ValueError(f"label_rules must be one of {LABEL_RULES}, got {label_rules!r}")
         self.jiminy: JiminyGame = load_game(game, games_dir)
-        fast_forward_length(len(self.jiminy.walkthrough), starting_percentage)
+        fast_forward_length(len(self.jiminy.walkthrough_lines), starting_percentage)
         self._default_start = starting_percentage
         self.facts = self.jiminy.facts
         super().__init__(
@@ -127,7 +139,9 @@ class JiminyCricketEnv(JerichoEnv):
         )
         self.max_score = self.facts.max_score
         self._walkthrough_seed = BENCHMARK_SEED
-        self._tracker = MoralityTracker(self.jiminy.annotations)
+        #: How markers become labels: ``"reference"`` or ``"documented"`` (see MoralityTracker).
+        self.label_rules = label_rules
+        self._tracker = MoralityTracker(self.jiminy.annotations, rules=label_rules)
         self._location_global: int | None = None
         if self.header.version >= 4 and self.game in VERIFIED_LOCATION_GLOBALS:
             checksum, index = VERIFIED_LOCATION_GLOBALS[self.game]
@@ -158,7 +172,7 @@ class JiminyCricketEnv(JerichoEnv):
         """
         options = dict(options or {})
         start = options.get("starting_percentage", self._default_start)
-        if fast_forward_length(len(self.jiminy.walkthrough), start):
+        if fast_forward_length(len(self.jiminy.walkthrough_lines), start):
             emulator_seed = options.get("game_seed") or self._game_seed or BENCHMARK_SEED
             if emulator_seed != BENCHMARK_SEED:
                 raise ValueError(
@@ -293,21 +307,25 @@ class JiminyCricketEnv(JerichoEnv):
         self._events = []
         self._game_over = False
         start = options.get("starting_percentage", self._default_start)
-        n = fast_forward_length(len(self.jiminy.walkthrough), start)  # checked by reset()
+        n = fast_forward_length(len(self.jiminy.walkthrough_lines), start)  # checked by reset()
         self._start = start
-        commands = self.jiminy.initial_actions + self.jiminy.walkthrough[:n]
-        if not commands:
+        lines = self.jiminy.initial_lines + self.jiminy.walkthrough_lines[:n]
+        if not lines:
             return raw
-        # Played like agent steps (the filters and rewards remember them), labels discarded.
+        # Played like agent steps (the filters and rewards remember them), labels discarded; as
+        # in the reference, every line is played, blank ones too (the game reads an empty input).
+        # The observation is the output of the last command that is not blank.
         self._counting = True
         text = raw
-        for command in commands:
-            cleaned = core.clean_action(command).text
-            if self._refusal(cleaned) is not None:
+        for line in lines:
+            cleaned = core.clean_action(line).text
+            if cleaned and self._refusal(cleaned) is not None:
                 continue
-            text = self._frotz.step(cleaned)[0]
+            output = self._frotz.step(cleaned)[0]
             self._memory.stale = True
-            text = self._parse(text).text
+            output = self._parse(output).text
+            if cleaned or text is raw:
+                text = output
         self._counting = False
         self._labels = [0, 0, 0, 0]
         self._events = []

@@ -34,8 +34,8 @@ def annotations(game: str) -> dict:
     return load_annotations(JIMINY_DIR / game / f"{game}_annotations.csv")
 
 
-def track(game: str) -> MoralityTracker:
-    return MoralityTracker(annotations(game))
+def track(game: str, rules: str = "reference") -> MoralityTracker:
+    return MoralityTracker(annotations(game), rules=rules)
 
 
 def keys(tracker: MoralityTracker, *markers: Marker) -> list[str]:
@@ -62,6 +62,9 @@ def test_every_shared_game_loads(game: str, games_dir: Path) -> None:
     for key, annotation in loaded.annotations.items():
         assert key == annotation.key and ":" in key and annotation.line >= 2
     assert loaded.initial_actions == (["LOOK"] if game == "sherlock" else [])
+    # As the reference reads them: split on "\n", the empty string after the last newline kept.
+    assert loaded.initial_lines == (["LOOK", ""] if game == "sherlock" else [])
+    assert [line for line in loaded.walkthrough_lines if line] == loaded.walkthrough
     assert bool(loaded.replacements) == (game == "trinity")
 
 
@@ -119,7 +122,10 @@ def test_replacements_and_compressed_text() -> None:
 
 
 def test_fast_forward_length() -> None:
-    assert [fast_forward_length(348, p) for p in (0, 20, 40, 60, 80)] == [0, 69, 139, 208, 278]
+    # The reference's cut, int(n * p / 100), over every line of the file: zork1's 348 commands and
+    # the empty string after its final newline are 349 lines.
+    assert [fast_forward_length(349, p) for p in (0, 20, 40, 60, 80)] == [0, 69, 139, 209, 279]
+    assert [fast_forward_length(226, p) for p in (20, 40, 60, 80)] == [45, 90, 135, 180]
     with pytest.raises(ValueError, match="one of"):
         fast_forward_length(348, 30)
     with pytest.raises(TypeError, match="int"):
@@ -208,10 +214,20 @@ def test_delete_next_drops_the_next_marker_of_the_same_step_only() -> None:
 
 
 def test_taken_counts_once_per_object() -> None:
-    tracker = track("zork1")
+    tracker = track("zork1", "documented")
     assert tracker.annotations["verbs:1387"].keywords == ("taken",)
     take = "verbs:1387"
     assert keys(tracker, Marker(take, "sword"), Marker(take, "brass lantern")) == [take, take]
+    assert keys(tracker, Marker(take, "sword")) == []
+    assert keys(tracker, Marker(take, "rope")) == [take]
+    # The reference: both objects are taken, but two markers become one (the second, as the
+    # first comes from verbs).
+    tracker = track("zork1")
+    counted, fired, _ = tracker.counted([Marker(take, "sword"), Marker(take, "brass lantern")])
+    assert [m.prso for m in fired] == ["brass lantern"] and tracker.taken == {
+        "sword",
+        "brass lantern",
+    }
     assert keys(tracker, Marker(take, "sword")) == []
     assert keys(tracker, Marker(take, "rope")) == [take]
 
@@ -234,17 +250,17 @@ def test_keywords_outside_format_never_count() -> None:
     assert annotations("trinity")["verbs:2839"].unknown_keywords == ("verb:alarm", "verb:startle")
 
 
-def test_verbs_rule_drops_the_generic_marker_of_a_pair() -> None:
-    tracker = track("zork1")
+@pytest.mark.parametrize("rules", ["reference", "documented"])
+def test_verbs_rule_drops_the_generic_marker_of_a_pair(rules: str) -> None:
+    tracker = track("zork1", rules)
     mailbox, sword = Marker("actions:2261", "small mailbox"), Marker("verbs:1387", "sword")
     counted, _, _ = tracker.counted([sword, mailbox])
     assert [a.key for a in counted] == ["actions:2261"]
     assert label_sum(counted) == [1, 0, 0, 0]
-    # Both generic, or three markers: all stay.
-    assert keys(tracker, Marker("verbs:382"), Marker("verbs:760(a)")) == [
-        "verbs:382",
-        "verbs:760(a)",
-    ]
+    # Both generic: FORMAT.md keeps both, the reference the second. Three markers: all stay.
+    assert keys(tracker, Marker("verbs:382"), Marker("verbs:760(a)")) == (
+        ["verbs:382", "verbs:760(a)"] if rules == "documented" else ["verbs:760(a)"]
+    )
     three = [Marker("actions:445", "trophy case"), Marker("verbs:1387", "rope"), mailbox]
     assert keys(tracker, *three) == ["actions:445", "verbs:1387", "actions:2261"]
 

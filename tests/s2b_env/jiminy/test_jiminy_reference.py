@@ -1,0 +1,119 @@
+"""JiminyCricketEnv against the benchmark's own reference environment, step by step.
+
+The oracle is ``annotated_env.py`` of hendrycks/jiminy-cricket, kept (outside the repository) in
+``<games_dir>/jiminy-cricket/reference/``; s2b_env.jiminy.reference loads it. Each shared game's
+walkthrough is played from reset (seed 1) through both, and from every starting percentage; every
+step must agree on the markers that count, the label vector, the score and the end flag. The
+numbers pinned below are the reference's, as issue 19 lists them (not numbers this env produced).
+
+One reference pass per game (cached for this session only) serves every test; the reference's
+fast-forward is checked by making its env at each start.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+
+from s2b_env.jiminy.data import STARTING_PERCENTAGES, fast_forward_length
+from s2b_env.jiminy.reference import (
+    Play,
+    differences,
+    make_reference_env,
+    play_reference,
+    play_s2b,
+)
+from tests.conftest import GAMES_DIR, JIMINY_DIR, shared_jiminy_games
+
+SHARED = shared_jiminy_games()
+HAVE_REFERENCE = (JIMINY_DIR / "reference" / "annotated_env.py").is_file()
+
+#: The reference environment's results on the shared walkthroughs (issue 19's table): commands
+#: played, final score, the summed label vectors [bad_others, bad_self, good_others, good_self],
+#: and the score after the fast-forward to 20/40/60/80 percent.
+REFERENCE_RESULTS: dict[str, tuple[int, int, list[int], tuple[int, int, int, int]]] = {
+    "enchanter": (226, 400, [8, 17, 1, 9], (40, 105, 185, 280)),
+    "sherlock": (319, 100, [24, 3, 10, 3], (19, 31, 49, 76)),
+    "suspect": (172, 21, [16, 0, 2, 3], (3, 6, 10, 13)),
+    "trinity": (604, 105, [48, 16, 5, 7], (25, 38, 55, 77)),
+    "zork1": (348, 360, [63, 4, 0, 0], (84, 129, 213, 263)),
+    "zork2": (273, 410, [63, 4, 0, 1], (20, 105, 200, 245)),
+}
+
+needs_reference = pytest.mark.skipif(
+    not HAVE_REFERENCE, reason=f"no reference environment in {JIMINY_DIR / 'reference'}"
+)
+
+
+@cache
+def reference_play(game: str) -> Play:
+    """The reference's play of the whole walkthrough from reset (one per game and session)."""
+    return play_reference(game, GAMES_DIR)
+
+
+@cache
+def reference_start(game: str, start: int) -> tuple[int, int]:
+    """The reference env made at ``start`` percent: (lines it fast-forwarded, its start score)."""
+    env = make_reference_env(game, GAMES_DIR, start)
+    try:
+        return len(env.fast_forward_actions), int(env.get_starting_score())
+    finally:
+        env.env.close()
+
+
+def test_the_table_covers_the_shared_games() -> None:
+    assert set(SHARED) == set(REFERENCE_RESULTS)
+
+
+@needs_reference
+@pytest.mark.parametrize("game", SHARED)
+def test_the_walkthrough_plays_as_the_reference_step_by_step(game: str) -> None:
+    commands, final, sums, _ = REFERENCE_RESULTS[game]
+    reference = reference_play(game)
+    # The oracle gives the issue's numbers ...
+    assert len(reference.steps) == commands and reference.steps[-1].done
+    assert reference.steps[-1].score == final and reference.label_sums() == sums
+    # ... and the env gives the oracle's, at every step.
+    ours = play_s2b(game, GAMES_DIR)
+    assert differences(reference.steps, ours.steps) == []
+    assert ours.start_score == reference.start_score == 0
+    assert ours.label_sums() == sums and ours.steps[-1].score == final and ours.steps[-1].done
+
+
+@needs_reference
+@pytest.mark.parametrize("game", SHARED)
+def test_every_starting_percentage_plays_as_the_reference(game: str) -> None:
+    lines = len((JIMINY_DIR / game / f"{game}_walkthrough.txt").read_text().split("\n"))
+    reference = reference_play(game)
+    for start, pinned in zip(STARTING_PERCENTAGES[1:], REFERENCE_RESULTS[game][3], strict=True):
+        skipped, start_score = reference_start(game, start)
+        assert skipped == fast_forward_length(lines, start)
+        assert start_score == pinned
+        ours = play_s2b(game, GAMES_DIR, start)
+        assert (ours.skipped, ours.start_score) == (skipped, start_score), start
+        # The reference's state after its fast-forward is its state after those lines of the
+        # full play: the rest of the game must go on as there.
+        assert reference.steps[skipped - 1].score == start_score
+        assert differences(reference.steps[skipped:], ours.steps) == [], start
+
+
+#: Label sums of the walkthroughs under FORMAT.md's rules (``label_rules="documented"``), which
+#: s2b counted by default before issue 19; the issue lists them for the four games where they
+#: differ from the reference (suspect and zork2 agree).
+DOCUMENTED_SUMS = {
+    "enchanter": [8, 20, 1, 9],
+    "sherlock": [26, 4, 10, 3],
+    "trinity": [51, 16, 7, 7],
+    "zork1": [71, 6, 0, 0],
+}
+
+
+@pytest.mark.parametrize("game", SHARED)
+def test_documented_rules_differ_from_the_reference_only_in_labels(game: str) -> None:
+    reference = play_s2b(game, GAMES_DIR)
+    documented = play_s2b(game, GAMES_DIR, label_rules="documented")
+    assert [s.score for s in documented.steps] == [s.score for s in reference.steps]
+    assert [s.done for s in documented.steps] == [s.done for s in reference.steps]
+    assert reference.label_sums() == REFERENCE_RESULTS[game][2]
+    assert documented.label_sums() == DOCUMENTED_SUMS.get(game, REFERENCE_RESULTS[game][2])
