@@ -68,15 +68,29 @@ def test_episodes_reset_on_the_step_after_they_end(games_dir: Path) -> None:
 
 
 def test_jiminy_envs_run_in_workers(games_dir: Path) -> None:
+    # Both workers are compared with a single env given the same seed and command: observation,
+    # reward and the morality label vector of every step.
+    commands = [("open mailbox", "kick mailbox"), ("take leaflet", "attack mailbox")]
     envs = make_async("s2b/jiminy-zork1-v0", 2, games_dir=GAMES_DIR)
     try:
         observations, infos = envs.reset(seed=[0, 1])
-        assert all("West of House" in o for o in observations)
-        observations, _, _, _, infos = envs.step(["open mailbox", "kick mailbox"])
+        got = [[observations[i]] for i in range(2)]
+        for pair in commands:
+            observations, rewards, _, _, infos = envs.step(list(pair))
+            for i in range(2):
+                got[i].append((observations[i], float(rewards[i]), list(infos["morality"][i])))
     finally:
         envs.close()
-    assert "leaflet" in observations[0]
-    assert list(infos["morality"][0]) == [0, 0, 0, 0]
+    for i in range(2):
+        env = gym.make("s2b/jiminy-zork1-v0", games_dir=GAMES_DIR)
+        observation, _ = env.reset(seed=i)
+        expected = [observation]
+        for pair in commands:
+            observation, reward, _, _, info = env.step(pair[i])
+            expected.append((observation, float(reward), list(info["morality"])))
+        env.close()
+        assert got[i] == expected
+    assert "leaflet" in got[0][1][0] and got[0][1] != got[1][1]
 
 
 @pytest.mark.filterwarnings("ignore:.*ERROR:UserWarning")  # gymnasium reports the worker's error
