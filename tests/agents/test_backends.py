@@ -40,14 +40,44 @@ def survey_prompt(backend, index: int = 0, phrasing: int = 0) -> str:
 # -- the default model ---------------------------------------------------------------------------
 
 
-def test_default_model_folder_is_converted_safetensors(default_model_dir: Path) -> None:
-    marker = json.loads((default_model_dir / "s2b-conversion.json").read_text())
-    assert marker["gguf_file"].endswith(".gguf")
-    assert marker["reload_max_logit_diff"] == 0.0
-    assert (default_model_dir / "model.safetensors").stat().st_size > 400e6  # float32, 135M
-    config = json.loads((default_model_dir / "config.json").read_text())
+@pytest.mark.slow
+def test_conversion_on_a_cold_cache_matches_the_gguf_model(tmp_path, monkeypatch) -> None:
+    """Convert the GGUF into an empty cache, then compare the converted folder's logits with the
+    GGUF file loaded directly by transformers (the independent reference), not with the marker
+    the conversion wrote about itself."""
+    import torch
+    import transformers
+
+    from agents.models import default_gguf_path, default_model_dir, prepare_default_model
+
+    monkeypatch.setenv("S2B_CACHE_DIR", str(tmp_path))
+    assert not default_model_dir().exists()  # a cold cache: the conversion really runs
+    folder = prepare_default_model()
+    assert folder.is_relative_to(tmp_path)
+    assert (folder / "model.safetensors").stat().st_size > 400e6  # float32, 135M parameters
+    config = json.loads((folder / "config.json").read_text())
     assert "quantization_config" not in config
     assert config["architectures"] == ["LlamaForCausalLM"]
+
+    gguf = default_gguf_path()
+    reference = transformers.AutoModelForCausalLM.from_pretrained(
+        gguf.parent, gguf_file=gguf.name, dtype=torch.float32
+    ).eval()
+    converted = transformers.AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+    text = "The ferry leaves at nine; a wallet lies on the bench with a name inside."
+    ids = tokenizer(text, return_tensors="pt").input_ids
+    with torch.no_grad():
+        diff = (reference(ids).logits - converted.eval()(ids).logits).abs().max().item()
+    assert diff == 0.0
+    reference_tokenizer = transformers.AutoTokenizer.from_pretrained(
+        gguf.parent, gguf_file=gguf.name
+    )
+    assert reference_tokenizer(text).input_ids == tokenizer(text).input_ids
+    # A second call finds the folder and does not convert again.
+    stamp = (folder / "model.safetensors").stat().st_mtime_ns
+    assert prepare_default_model() == folder
+    assert (folder / "model.safetensors").stat().st_mtime_ns == stamp
 
 
 def test_digits_are_single_tokens_and_distribution_is_consistent(tf_backend) -> None:
