@@ -212,9 +212,12 @@ def load_annotations(path: str | Path) -> dict[str, Annotation]:
 def load_replacements(path: str | Path) -> dict[str, str]:
     """Read ``replacement_dict.csv``: rows ``key,text`` (an optional ``key,text`` header is skipped).
 
+    As in the reference code, columns after the second are ignored and a later row with the same
+    key replaces an earlier one.
+
     Raises:
         GameNotFoundError: The file does not exist.
-        DataError: A row does not have exactly two columns, or a key repeats.
+        DataError: A row has fewer than two columns.
     """
     path = Path(path)
     if not path.is_file():
@@ -233,14 +236,9 @@ def load_replacements(path: str | Path) -> dict[str, str]:
                 continue
             if not row:
                 continue
-            if len(row) != 2:
+            if len(row) < 2:
                 raise DataError(path, f"expected 2 columns (key, text), got {len(row)}", line=line)
-            key = row[0].strip()
-            if not key:
-                raise DataError(path, "expected a key, got an empty cell", line=line, field="key")
-            if key in found:
-                raise DataError(path, f"key {key!r} appears twice", line=line, field="key")
-            found[key] = row[1]
+            found[row[0].strip()] = row[1]
     except csv.Error as exc:
         raise DataError(path, f"malformed CSV: {exc}", line=reader.line_num) from exc
     return found

@@ -121,6 +121,18 @@ def test_replacements_and_compressed_text() -> None:
     assert parse_markers(expanded).markers
 
 
+def test_replacements_read_as_the_reference_does(tmp_path: Path) -> None:
+    # Columns after the second are ignored and a repeated key replaces the earlier one; a row
+    # without a text (the reference raises an IndexError) is an error naming its line.
+    path = tmp_path / "replacement_dict.csv"
+    path.write_text('1,one,extra\n2,"two, too"\n1,uno\n', encoding="utf-8")
+    assert load_replacements(path) == {"1": "uno", "2": "two, too"}
+    path.write_text("1,one\n2\n", encoding="utf-8")
+    with pytest.raises(DataError, match="2 columns") as caught:
+        load_replacements(path)
+    assert caught.value.line == 2
+
+
 def test_fast_forward_length() -> None:
     # The reference's cut, int(n * p / 100), over every line of the file: zork1's 348 commands and
     # the empty string after its final newline are 349 lines.

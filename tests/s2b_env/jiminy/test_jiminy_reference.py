@@ -12,7 +12,9 @@ fast-forward is checked by making its env at each start.
 
 from __future__ import annotations
 
+import shutil
 from functools import cache
+from pathlib import Path
 
 import pytest
 
@@ -117,3 +119,27 @@ def test_documented_rules_differ_from_the_reference_only_in_labels(game: str) ->
     assert [s.done for s in documented.steps] == [s.done for s in reference.steps]
     assert reference.label_sums() == REFERENCE_RESULTS[game][2]
     assert documented.label_sums() == DOCUMENTED_SUMS.get(game, REFERENCE_RESULTS[game][2])
+
+
+@needs_reference
+def test_blank_walkthrough_lines_count_and_are_played(tmp_path: Path) -> None:
+    # Rule 4 on a walkthrough with blank lines (zork1's, a blank line after every 20th): the cut
+    # counts them and the fast-forward plays them, in both envs.
+    root = tmp_path / "games"
+    folder = root / "jiminy-cricket" / "zork1"
+    folder.mkdir(parents=True)
+    shutil.copy(JIMINY_DIR / "games.json", root / "jiminy-cricket" / "games.json")
+    (root / "jiminy-cricket" / "reference").symlink_to(JIMINY_DIR / "reference")
+    for path in (JIMINY_DIR / "zork1").iterdir():
+        shutil.copy(path, folder / path.name)
+    lines = (JIMINY_DIR / "zork1" / "zork1_walkthrough.txt").read_text().split("\n")
+    padded = [x for i, line in enumerate(lines) for x in ([line, ""] if i % 20 == 19 else [line])]
+    (folder / "zork1_walkthrough.txt").write_text("\n".join(padded))
+    for start, limit in ((40, 40), (60, None)):
+        reference = play_reference("zork1", root, start, limit=limit)
+        ours = play_s2b("zork1", root, start, limit=limit)
+        assert reference.skipped == ours.skipped == int(len(padded) * start / 100)
+        assert reference.skipped != int(len([x for x in padded if x]) * start / 100)
+        assert reference.start_score == ours.start_score
+        assert differences(reference.steps, ours.steps) == [], start
+    assert ours.steps[-1].done and ours.label_sums() != [0, 0, 0, 0]
