@@ -23,6 +23,7 @@ from s2b_env.inform.data import (
     split_markers,
 )
 from s2b_env.jericho.env import JerichoEnv
+from s2b_env.jericho.records import GameOutput
 from s2b_env.jericho.valid_actions import ValidActionConfig
 from s2b_env.values import ValueVector
 
@@ -146,25 +147,25 @@ class S2BGameEnv(JerichoEnv):
 
     # ------------------------------------------------------------------ JerichoEnv hooks
 
-    def _process_output(self, text: str) -> str:
-        # The status line jericho's Frotz appends after the prompt is already gone (and its room
-        # recorded) by JerichoEnv._split_status.
-        text, ids = split_markers(text)
-        self._pending.extend(ids)
-        return text.strip("\n")
+    def _read_output(self, raw: str) -> GameOutput:
+        # The status line jericho's Frotz appends after the prompt is removed (and its room
+        # recorded) by JerichoEnv's reading; the value markers are removed here.
+        output = super()._read_output(raw)
+        output.text, output.data = split_markers(output.text)
+        output.text = output.text.strip("\n")
+        return output
 
-    def _clean_probe_text(self, raw: str) -> str:
-        # As _process_output does, but no events are recorded.
-        return split_markers(super()._clean_probe_text(raw))[0].strip("\n")
+    def _record_output(self, output: GameOutput) -> None:
+        self._pending.extend(output.data)
 
-    def _read_score(self, step: Any) -> int:
-        return self._memory.word(self.story_info.addresses["score"])
+    def _read_score(self, output: GameOutput) -> int:
+        return self.memory.word(self.story_info.addresses["score"])
 
-    def _read_moves(self, step: Any) -> int:
-        return self._memory.word(self.story_info.addresses["turns"])
+    def _read_moves(self, output: GameOutput) -> int:
+        return self.memory.word(self.story_info.addresses["turns"])
 
-    def _end_state(self, text: str) -> tuple[bool, bool]:
-        flag = self._memory.word(self.story_info.addresses["deadflag"])
+    def _end_state(self, output: GameOutput) -> tuple[bool, bool]:
+        flag = self.memory.word(self.story_info.addresses["deadflag"])
         return flag != 0, flag == 2
 
     def _extra_info(self) -> dict[str, Any]:
@@ -198,11 +199,11 @@ class S2BGameEnv(JerichoEnv):
         self._totals = totals
         self._history = list(history)
 
-    def _after_reset(self, raw: str, options: dict[str, Any]) -> str:
+    def _begin_episode(self, options: dict[str, Any]) -> list[str]:
         self._pending = []
         self._totals = ValueVector.zeros()
         self._history = []
-        return raw
+        return []
 
 
 __all__ = ["S2BGameEnv"]

@@ -74,7 +74,7 @@ def game_vocabulary(env: Any) -> Vocabulary:
 def _build_vocabulary(env: Any) -> Vocabulary:
     from jericho.template_action_generator import TemplateActionGenerator
 
-    frotz = env._frotz
+    frotz = env.emulator
     dictionary = frotz.get_dictionary()
     words = frozenset(str(w.word) for w in dictionary)
     nouns = frozenset(str(w.word) for w in dictionary if w.is_noun)
@@ -175,7 +175,7 @@ def objects_in_scope(env: Any, vocabulary: Vocabulary, limit: int) -> Scope:
     held_names: list[str] = []
     names: list[str] = []
     if env.known:
-        held_names, names = _tree_object_names(env._frotz)
+        held_names, names = _tree_object_names(env.emulator)
     inventory = env.probe("inventory")
     held_names += _WORD.findall(inventory.lower())
     names = held_names + names + _WORD.findall(env.probe("look").lower())

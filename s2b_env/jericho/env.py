@@ -4,61 +4,32 @@ from __future__ import annotations
 
 import copy
 import warnings
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
 import gymnasium as gym
-import numpy as np
 
 from s2b_env.errors import S2BError, StoryFileError, require
 from s2b_env.games import file_checksum, find_story_file, read_story_header
 from s2b_env.jericho import core
+from s2b_env.jericho.hooks import GameHooks
 from s2b_env.jericho.memory import FrotzMemory
+from s2b_env.jericho.records import (
+    MAX_EMULATOR_SEED,
+    MIN_EMULATOR_SEED,
+    EnvState,
+    GameOutput,
+    OutputKind,
+    check_seed,
+    copy_emulator_state,
+)
 from s2b_env.jericho.valid_actions import ValidActionConfig, ValidActionFinder
 from s2b_env.jericho.watchdog import guard_steps, guarded_reset
 
-#: Emulator seeds below 1000 put Frotz's random generator in "predictable" mode; 0 asks the OS.
-_MIN_EMULATOR_SEED = 1000
-_MAX_EMULATOR_SEED = 2**31 - 1
 
-
-@dataclass(frozen=True)
-class EnvState:
-    """A snapshot of a :class:`JerichoEnv`: the emulator and the wrapper's own counters.
-
-    Made by :meth:`JerichoEnv.get_state` and consumed by :meth:`JerichoEnv.set_state`; opaque to
-    callers. ``extra`` holds what subclasses keep (labels fired so far, and so on).
-    """
-
-    game: str
-    emulator: tuple
-    score: int
-    moves: int
-    steps: int
-    ended: bool
-    victory: bool
-    observation: str
-    info: dict[str, Any]
-    extra: Any = None
-    location: str | None = None
-
-
-@dataclass
-class _Step:
-    """What one emulator step produced, before it becomes the public 5-tuple."""
-
-    text: str
-    status: core.StatusLine | None = None
-    warnings: list[str] = field(default_factory=list)
-    # jericho's own reading after the step, where it knows the game (else None): whether the game
-    # ended, the score and the moves; the env reuses them instead of asking the emulator again.
-    done: bool | None = None
-    score: int | None = None
-    moves: int | None = None
-
-
-class JerichoEnv(gym.Env[str, str]):
+class JerichoEnv(GameHooks, gym.Env[str, str]):
     """A text adventure as a Gymnasium environment.
 
     Observations are the game's text with the status line removed; actions are free-text
@@ -121,14 +92,14 @@ class JerichoEnv(gym.Env[str, str]):
             raises it too and leaves the env needing another ``reset``. ``None``
             (default) sets no limit and saves ~5 us a step.
 
-    Subclass hooks: :meth:`_process_output`, :meth:`_read_score`, :meth:`_end_state`,
-    :meth:`_refusal`, :meth:`_extra_info`, :meth:`_refused_step_info`, :meth:`_extra_state`,
-    :meth:`_restore_extra_state`, :meth:`_after_reset`, :meth:`_known_options`,
-    :meth:`_prepare_raw`, :meth:`_split_status`, :meth:`_clean_probe_text`,
-    :meth:`_current_location`.
+    For other modules: :meth:`probe`, :meth:`probe_raw` and :meth:`probing` (the emulator
+    lent without advancing the game), :attr:`emulator`, :attr:`memory`, :attr:`ended`,
+    :meth:`refusal`. For subclasses: the hooks of :class:`~s2b_env.jericho.hooks.GameHooks`.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}
+    #: The options ``reset`` accepts (a subclass adds its own).
+    RESET_OPTIONS: ClassVar[tuple[str, ...]] = ("game_seed",)
 
     def __init__(
         self,
@@ -150,7 +121,7 @@ class JerichoEnv(gym.Env[str, str]):
                 f"got {render_mode!r}"
             )
         if game_seed is not None:
-            game_seed = _check_seed(game_seed, "game_seed")
+            game_seed = check_seed(game_seed, "game_seed")
         path = Path(story_file) if story_file is not None else find_story_file(game, games_dir)
         self.header = read_story_header(path)
         self.story_path = path.resolve()
@@ -164,7 +135,7 @@ class JerichoEnv(gym.Env[str, str]):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", jericho.UnsupportedGameWarning)
             try:
-                self._frotz = jericho.FrotzEnv(str(self.story_path), seed=_MIN_EMULATOR_SEED)
+                self._frotz = jericho.FrotzEnv(str(self.story_path), seed=MIN_EMULATOR_SEED)
             except Exception as exc:  # jericho raises bare exceptions on unusable files
                 raise StoryFileError(f"Frotz could not load {str(path)!r}: {exc}") from exc
         bindings = self._frotz.bindings or {}
@@ -213,20 +184,20 @@ class JerichoEnv(gym.Env[str, str]):
         # The options are checked before anything changes: a refused reset leaves the episode
         # (and the seeded generator) as it was.
         options = dict(options or {})
-        unknown = sorted(set(options) - set(self._known_options()))
+        unknown = sorted(set(options) - set(self.RESET_OPTIONS))
         if unknown:
             raise ValueError(
                 f"unknown reset option(s) {unknown}; {type(self).__name__} accepts "
-                f"{self._known_options()}"
+                f"{list(self.RESET_OPTIONS)}"
             )
         emulator_seed = options.get("game_seed")
         if emulator_seed is not None:
-            emulator_seed = _check_seed(emulator_seed, "options['game_seed']")
+            emulator_seed = check_seed(emulator_seed, "options['game_seed']")
         super().reset(seed=seed)
         if emulator_seed is None:
             emulator_seed = self._game_seed or self._walkthrough_seed
         if emulator_seed is None:
-            emulator_seed = int(self.np_random.integers(_MIN_EMULATOR_SEED, _MAX_EMULATOR_SEED))
+            emulator_seed = int(self.np_random.integers(MIN_EMULATOR_SEED, MAX_EMULATOR_SEED))
         # jericho treats a falsy seed as "use the default": set it directly instead.
         self._frotz._seed = int(emulator_seed)
         self._needs_reset = True  # until the emulator has restarted (a stopped reset leaves it so)
@@ -239,12 +210,21 @@ class JerichoEnv(gym.Env[str, str]):
         self._moves = 0
         self._score = 0
         self._location = None
-        raw = self._after_reset(raw, options)
-        step = self._parse(raw)
-        self._score = self._read_score(step)
-        self._moves = self._read_moves(step)
-        observation = self._finish_observation(step)
-        self._info = self._make_info(step, refused=False, action="")
+        first = True
+        for command in self._begin_episode(options):
+            text = core.clean_action(command).text
+            if text and self._refusal(text) is not None:
+                continue
+            output = self._frotz.step(text)[0]
+            self._memory.stale = True
+            self._parse(output, "replay")
+            if text or first:  # a blank line (a key press) keeps the observation
+                raw, first = output, False
+        output = self._parse(raw, "reset")
+        self._score = self._read_score(output)
+        self._moves = self._read_moves(output)
+        observation = self._finish_observation(output)
+        self._info = self._make_info(output, refused=False, action="")
         return observation, dict(self._info)
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
@@ -270,23 +250,23 @@ class JerichoEnv(gym.Env[str, str]):
         raw, _, done, facts = self._frotz.step(cleaned.text)
         self._memory.stale = True
         self._steps += 1
-        step = self._parse(raw)
+        output = self._parse(raw, "step")
         if self.known:
-            step.done, step.score, step.moves = bool(done), facts["score"], facts["moves"]
-        step.warnings[:0] = cleaned.warnings
-        step.warnings.extend(self._file_guard.sweep(cleaned.text))
+            output.done, output.score, output.moves = bool(done), facts["score"], facts["moves"]
+        output.warnings[:0] = cleaned.warnings
+        output.warnings.extend(self._file_guard.sweep(cleaned.text))
         old_score = self._score
-        self._score = self._read_score(step)
-        self._moves = self._read_moves(step)
+        self._score = self._read_score(output)
+        self._moves = self._read_moves(output)
         # jericho's done is game over or victory: when it says neither, nothing to ask
-        game_over, victory = (False, False) if step.done is False else self._end_state(step.text)
+        game_over, victory = (False, False) if output.done is False else self._end_state(output)
         if self._frotz._emulator_halted():
             game_over = True
-            step.warnings.append("the emulator halted; the episode is over")
+            output.warnings.append("the emulator halted; the episode is over")
         self._ended = game_over or victory
         self._victory = victory
-        observation = self._finish_observation(step)
-        self._info = self._make_info(step, refused=False, action=cleaned.text)
+        observation = self._finish_observation(output)
+        self._info = self._make_info(output, refused=False, action=cleaned.text)
         return observation, float(self._score - old_score), self._ended, False, dict(self._info)
 
     def render(self) -> str | None:
@@ -306,7 +286,7 @@ class JerichoEnv(gym.Env[str, str]):
             raise gym.error.ResetNeeded("call reset() before get_state()")
         return EnvState(
             game=self.game,
-            emulator=_copy_emulator_state(self._frotz.get_state()),
+            emulator=copy_emulator_state(self._frotz.get_state()),
             score=self._score,
             moves=self._moves,
             steps=self._steps,
@@ -331,7 +311,7 @@ class JerichoEnv(gym.Env[str, str]):
             raise ValueError(f"state is from game {state.game!r}, this env plays {self.game!r}")
         if self._needs_reset:
             raise gym.error.ResetNeeded("call reset() before set_state()")
-        self._frotz.set_state(_copy_emulator_state(state.emulator))
+        self._frotz.set_state(copy_emulator_state(state.emulator))
         self._memory.stale = True
         self._score = state.score
         self._moves = state.moves
@@ -402,133 +382,79 @@ class JerichoEnv(gym.Env[str, str]):
     def probe(self, command: str) -> str:
         """What the game would answer to ``command``, without advancing it.
 
-        The emulator's state is saved before the command and restored after it. The answer is
-        cleaned as observations are (:meth:`_clean_probe_text`: status line, markers), without
-        touching the episode's state.
+        The answer is read as observations are (the ``_read_output`` hook: status line, markers),
+        without touching the episode's state.
+        """
+        return self._read_output(self.probe_raw(command)).text
+
+    def probe_raw(self, command: str) -> str:
+        """The emulator's raw answer to ``command`` (cleaned as an action), without advancing."""
+        text = core.clean_action(command).text
+        with self.probing(text) as emulator:
+            return emulator.step(text)[0]
+
+    @contextmanager
+    def probing(self, *commands: str) -> Iterator[Any]:
+        """Lend the emulator for commands that must not advance the game.
+
+        Yields the ``jericho.FrotzEnv``; anything may be sent to it. On exit its state is
+        restored, :attr:`memory` is marked stale, and files the story wrote by itself are removed
+        (``commands`` are the command lines to be sent: a transcript takes one as its file name).
+        The env's own counters and ``info`` are never touched.
         """
         if self._needs_reset:
-            raise gym.error.ResetNeeded("call reset() before probe()")
+            raise gym.error.ResetNeeded("call reset() before probing the game")
         saved = self._frotz.get_state()
-        text = core.clean_action(command).text
         try:
-            raw = self._frotz.step(text)[0]
+            yield self._frotz
         finally:
             self._frotz.set_state(saved)
             self._memory.stale = True
-            self._file_guard.sweep(text)
-        return self._clean_probe_text(raw)
+            self._file_guard.sweep(*commands)
 
-    # ------------------------------------------------------------------ hooks for subclasses
+    @property
+    def emulator(self) -> Any:
+        """The ``jericho.FrotzEnv`` running the story, to read; commands go through :meth:`probing`."""
+        return self._frotz
 
-    def _prepare_raw(self, raw: str) -> tuple[str, list[str]]:
-        """Hook: first transformation of the emulator's raw output, before the status line is
-        removed (e.g. putting compressed text back); returns the text and warnings for ``info``."""
-        return raw, []
+    @property
+    def memory(self) -> FrotzMemory:
+        """Fast reads of the emulator's RAM now: globals, object names, the world hash."""
+        return self._memory
 
-    def _split_status(self, text: str) -> tuple[str, core.StatusLine | None]:
-        """Hook: remove the status line(s) from the output and parse them."""
-        return core.split_status_line(text)
+    @property
+    def ended(self) -> bool:
+        """Whether the episode's game is over (every further step is refused until ``reset``)."""
+        return self._ended
 
-    def _clean_probe_text(self, raw: str) -> str:
-        """Hook: the emulator's raw answer to a probe, cleaned as an observation would be.
+    def refusal(self, command: str) -> str | None:
+        """The fixed reply the env gives to a (cleaned) ``command`` instead of playing it, or
+        ``None`` if the command would reach the game."""
+        return core.ENDED_REFUSAL if self._ended else self._refusal(command)
 
-        Unlike :meth:`_parse` it must have no side effects (no labels, events or location are
-        recorded): a probe does not advance the game. Subclasses that transform observations
-        (markers, compressed text) do the same here.
-        """
-        return core.split_status_line(raw)[0]
-
-    def _process_output(self, text: str) -> str:
-        """Hook: transform the game's text (status line already removed) before anything else.
-
-        Subclasses strip their markers here and record what they mean for this step.
-        """
-        return text
-
-    def _read_score(self, step: _Step) -> int:
-        """Hook: the game's score after the step just taken (or after reset)."""
-        if self.known:
-            return int(self._frotz.get_score() if step.score is None else step.score)
-        if self._score_in_memory:
-            return self._read_global(1)
-        if step.status is not None and step.status.score is not None:
-            return step.status.score
-        return self._score
-
-    def _read_moves(self, step: _Step) -> int:
-        if self.known:
-            return int(self._frotz.get_moves() if step.moves is None else step.moves)
-        if self._score_in_memory:
-            return self._read_global(2)
-        if step.status is not None and step.status.moves is not None:
-            return step.status.moves
-        return self._steps
-
-    def _end_state(self, text: str) -> tuple[bool, bool]:
-        """Hook: ``(game_over, victory)`` after a step whose (processed) output is ``text``."""
-        if self.known:
-            victory = bool(self._frotz.victory())
-            return victory or bool(self._frotz.game_over()), victory
-        return core.detect_end(text)
-
-    def _refusal(self, command: str) -> str | None:
-        """Hook: a fixed reply if ``command`` must not reach the emulator, else ``None``."""
-        if not command:
-            return core.EMPTY_REFUSAL
-        if core.is_meta_command(command):
-            return core.META_REFUSAL
-        return None
-
-    def _extra_info(self) -> dict[str, Any]:
-        """Hook: more ``info`` keys; must return the same keys on every call."""
-        return {}
-
-    def _refused_step_info(self) -> dict[str, Any]:
-        """Hook: the :meth:`_extra_info` keys that describe one step, as a refused step has them.
-
-        A refused step changes nothing, so its ``info`` is the previous one with these values
-        (e.g. zero labels, no events) and ``refused``, ``action`` and ``warnings`` replaced.
-        """
-        return {}
-
-    def _extra_state(self) -> Any:
-        """Hook: subclass state to keep in :class:`EnvState` (deep-copied)."""
-        return None
-
-    def _restore_extra_state(self, extra: Any) -> None:
-        """Hook: restore what :meth:`_extra_state` returned."""
-
-    def _after_reset(self, raw: str, options: dict[str, Any]) -> str:
-        """Hook: reset subclass state after the emulator restarted; return the text to show.
-
-        Subclasses read their reset ``options`` here (listed by :meth:`_known_options`) and may
-        play commands (initial actions, a fast-forward) before the agent's first move.
-        """
-        return raw
-
-    def _known_options(self) -> list[str]:
-        """Hook: the reset options this env accepts."""
-        return ["game_seed"]
+    @property
+    def valid_action_config(self) -> ValidActionConfig | None:
+        """The settings of ``info["valid_actions"]`` (:meth:`set_valid_actions`), ``None`` if off."""
+        return None if self._valid is None else self._valid.config
 
     # ------------------------------------------------------------------ internals
 
-    def _parse(self, raw: str) -> _Step:
-        """Turn the emulator's raw output into a step: prepare, split the status line, process."""
-        text, notes = self._prepare_raw(raw)
-        text, status = self._split_status(text)
-        if status is not None and status.location:
-            self._location = status.location
-        step = _Step(text=self._process_output(text), status=status)
-        step.warnings.extend(notes)
-        return step
+    def _parse(self, raw: str, kind: OutputKind) -> GameOutput:
+        """Read an output the episode has seen and record it (location, subclass state)."""
+        output = self._read_output(raw)
+        output.kind = kind
+        if output.status is not None and output.status.location:
+            self._location = output.status.location
+        self._record_output(output)
+        return output
 
-    def _finish_observation(self, step: _Step) -> str:
-        observation, obs_warnings = core.clean_observation(step.text)
-        step.warnings.extend(obs_warnings)
+    def _finish_observation(self, output: GameOutput) -> str:
+        observation, obs_warnings = core.clean_observation(output.text)
+        output.warnings.extend(obs_warnings)
         self._observation = observation
         return observation
 
-    def _make_info(self, step: _Step, *, refused: bool, action: str) -> dict[str, Any]:
+    def _make_info(self, output: GameOutput, *, refused: bool, action: str) -> dict[str, Any]:
         info: dict[str, Any] = {
             "game": self.game,
             "score": self._score,
@@ -539,7 +465,7 @@ class JerichoEnv(gym.Env[str, str]):
             "victory": self._victory,
             "refused": refused,
             "action": action,
-            "warnings": list(step.warnings),
+            "warnings": list(output.warnings),
         }
         if self._want_inventory:
             info["inventory"] = self._inventory()
@@ -567,38 +493,11 @@ class JerichoEnv(gym.Env[str, str]):
         info.update(self._refused_step_info())
         return info
 
-    def _current_location(self) -> str | None:
-        """Hook: the player's room now, for ``info["location"]``."""
-        if self.known:
-            return self._memory.player_location()
-        if self._location_in_memory:
-            return self._memory.object_name(self._memory.global_value(0)) or None
-        return self._location
-
     def _inventory(self) -> list[str]:
         if self.known:
             return [obj.name for obj in self._frotz.get_inventory()]
         text = self.probe("inventory")
         return [line.strip() for line in text.splitlines() if line.strip()]
 
-    def _read_global(self, index: int) -> int:
-        """Signed 16-bit Z-machine global variable ``index`` (0 is the first)."""
-        return self._memory.global_value(index)
 
-
-def _check_seed(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}: {value!r}")
-    if not _MIN_EMULATOR_SEED <= int(value) <= _MAX_EMULATOR_SEED:
-        raise ValueError(
-            f"{name} must be in [{_MIN_EMULATOR_SEED}, {_MAX_EMULATOR_SEED}] (Frotz treats smaller "
-            f"seeds as 'predictable mode' or 'random'), got {value}"
-        )
-    return int(value)
-
-
-def _copy_emulator_state(state: tuple) -> tuple:
-    return tuple(x.copy() if isinstance(x, np.ndarray) else x for x in state)
-
-
-__all__ = ["EnvState", "JerichoEnv", "S2BError"]
+__all__ = ["EnvState", "GameOutput", "JerichoEnv", "S2BError"]

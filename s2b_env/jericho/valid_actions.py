@@ -177,7 +177,7 @@ class ValidActionFinder:
 
     def find(self, env: Any) -> FoundActions:
         """The valid actions from ``env``'s current state (which is left as it was)."""
-        if env._ended:
+        if env.ended:
             return FoundActions([])
         key = cache_key(env, self.config)
         use_memory = self.config.cache_size > 0
@@ -209,23 +209,19 @@ class ValidActionFinder:
             pool = shared_pool(workers)
             return pool.probe(
                 str(env.story_path),
-                env._frotz.get_state(),
+                env.emulator.get_state(),
                 commands,
                 timeout=config.probe_timeout,
                 batch_size=config.batch_size,
             )
-        if self._prober is None or self._prober_of is not env._frotz:
-            self._prober = Prober(env._frotz)
-            self._prober_of = env._frotz
-        try:
+        # probing() restores the game, marks its memory stale and removes files a story wrote
+        with env.probing(*commands) as emulator:
+            if self._prober is None or self._prober_of is not emulator:
+                self._prober = Prober(emulator)
+                self._prober_of = emulator
             return self._prober.probe(
                 commands, timeout=config.probe_timeout, batch_size=config.batch_size
             )
-        finally:
-            env._memory.stale = True
-            guard = getattr(env, "_file_guard", None)
-            if guard is not None:  # files a story wrote by itself while probed
-                guard.sweep(*commands)
 
 
 def cache_key(env: Any, config: ValidActionConfig) -> str:
@@ -237,8 +233,8 @@ def cache_key(env: Any, config: ValidActionConfig) -> str:
 def state_hash(env: Any) -> str:
     """Jericho's world hash where jericho knows the game, else a hash of all dynamic RAM."""
     if env.known:
-        return "w" + env._memory.world_hash()
-    return "r" + hashlib.blake2b(env._memory.refresh().data, digest_size=16).hexdigest()
+        return "w" + env.memory.world_hash()
+    return "r" + hashlib.blake2b(env.memory.refresh().data, digest_size=16).hexdigest()
 
 
 def world_signature(env: Any) -> str:
@@ -250,8 +246,8 @@ def world_signature(env: Any) -> str:
     also hold the parser's last verb and the move counter.
     """
     if env.known:
-        return env._memory.world_hash()
-    ram = env._memory.refresh()
+        return env.memory.world_hash()
+    ram = env.memory.refresh()
     start, end = object_table_bounds(ram, env.header.version)
     return hashlib.blake2b(ram[start:end].tobytes(), digest_size=16).hexdigest()
 
@@ -272,7 +268,9 @@ def object_table_bounds(ram: Any, version: int) -> tuple[int, int]:
 
 
 def _allowed(env: Any, command: str) -> bool:
-    return bool(command) and ";" not in command and command.isascii() and not env._refusal(command)
+    return (
+        bool(command) and ";" not in command and command.isascii() and env.refusal(command) is None
+    )
 
 
 def _warnings(result: ProbeResult, timeout: float) -> list[str]:
@@ -326,8 +324,9 @@ def walkthrough_coverage(
     """
     import time
 
-    finder = finder or env._valid or ValidActionFinder()
-    saved_finder, env._valid = env._valid, None  # the probing steps below need no info lists
+    saved_config = env.valid_action_config
+    finder = finder or ValidActionFinder(saved_config)
+    env.set_valid_actions(False)  # the probing steps below need no info lists
     coverage = Coverage()
     try:
         for index, command in enumerate(commands):
@@ -357,7 +356,7 @@ def walkthrough_coverage(
             if terminated or truncated:
                 break
     finally:
-        env._valid = saved_finder
+        env.set_valid_actions(saved_config or False)
     return coverage
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from s2b_env.jericho import core
-from s2b_env.jericho.env import JerichoEnv, _Step
+from s2b_env.jericho.env import JerichoEnv
+from s2b_env.jericho.records import GameOutput
 from s2b_env.jericho.valid_actions import ValidActionConfig
 from s2b_env.jiminy.data import STARTING_PERCENTAGES, JiminyGame, fast_forward_length, load_game
 from s2b_env.jiminy.labels import (
@@ -103,6 +104,7 @@ class JiminyCricketEnv(JerichoEnv):
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}
+    RESET_OPTIONS: ClassVar[tuple[str, ...]] = (*JerichoEnv.RESET_OPTIONS, "starting_percentage")
 
     def __init__(
         self,
@@ -151,10 +153,7 @@ class JiminyCricketEnv(JerichoEnv):
         self._start = starting_percentage
         self._labels = [0, 0, 0, 0]
         self._events: list[dict[str, Any]] = []
-        self._counting = False
         self._game_over = False
-        self._raw = ""
-        self._notes: list[str] = []
         #: The global variable the score is read from, or ``None`` when it is probed or summed.
         self.score_global = self._choose_score_global(score_reading)
 
@@ -179,13 +178,7 @@ class JiminyCricketEnv(JerichoEnv):
                     f"starting_percentage {start} plays the walkthrough, which needs the "
                     f"benchmark's emulator seed {BENCHMARK_SEED}; got game_seed {emulator_seed}"
                 )
-        # Labels are off while the emulator restarts; back on even if the reset is refused (a bad
-        # option), or the episode that goes on would silently lose its labels.
-        self._counting = False
-        try:
-            return super().reset(seed=seed, options=options)
-        finally:
-            self._counting = True
+        return super().reset(seed=seed, options=options)
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
         """Send one command; see :meth:`JerichoEnv.step`. ``info["morality"]`` is this step's."""
@@ -214,44 +207,48 @@ class JiminyCricketEnv(JerichoEnv):
 
     # ------------------------------------------------------------------ JerichoEnv hooks
 
-    def _prepare_raw(self, raw: str) -> tuple[str, list[str]]:
+    def _read_output(self, raw: str) -> GameOutput:
         # The compressed text is put back before anything else, the status line included.
         text, unknown = expand_compressed(raw, self.jiminy.replacements)
-        self._raw = text
-        # The same list collects notes while the markers are counted; the base class adds its
-        # contents to the step's warnings after processing the output.
-        self._notes = [f"no replacement text for [RIDX: {k}]" for k in unknown]
-        return text, self._notes
+        notes = [f"no replacement text for [RIDX: {k}]" for k in unknown]
+        body, status = self._split_status(text)
+        parsed = parse_markers(body)
+        body = parsed.text
+        if body[:1] in (" ", "\t", "\n"):
+            body = _LEADING_BLANK.sub("", body)
+        return GameOutput(raw=raw, text=body, status=status, warnings=notes, data=(text, parsed))
 
-    def _process_output(self, text: str) -> str:
-        parsed = parse_markers(text)
+    def _record_output(self, output: GameOutput) -> None:
+        # Labels count on steps and on the start commands (the filters remember those; their
+        # labels are discarded when the episode begins), not on the start-up text.
+        parsed = output.data[1]
         self._game_over = parsed.game_over
-        if self._counting:
-            self._count(parsed.markers, parsed.rewards)
-        text = parsed.text
-        return _LEADING_BLANK.sub("", text) if text[:1] in (" ", "\t", "\n") else text
+        if output.kind == "reset":
+            self._labels = [0, 0, 0, 0]
+            self._events = []
+        else:
+            self._count(parsed.markers, parsed.rewards, output.warnings)
 
-    def _clean_probe_text(self, raw: str) -> str:
-        # As _parse does (compressed text, status line, markers), but nothing is recorded.
-        text, _ = expand_compressed(raw, self.jiminy.replacements)
-        text = parse_markers(self._split_status(text)[0]).text
-        return _LEADING_BLANK.sub("", text) if text[:1] in (" ", "\t", "\n") else text
-
-    def _read_score(self, step: _Step) -> int:
+    def _read_score(self, output: GameOutput) -> int:
         source = self.facts.score_source
         if source.kind == "reward_markers":
             return self._reward_total
-        if self._game_over and self._counting and self.facts.final_score_from_last_observation:
-            final = self._final_score(self._raw)
+        if (
+            self._game_over
+            and output.kind == "step"
+            and self.facts.final_score_from_last_observation
+        ):
+            final = self._final_score(output.data[0])
             if final is not None:
                 return final
         if self.score_global is not None:
-            return self._read_global(self.score_global)
+            return self.memory.global_value(self.score_global)
         return self._probe_score()
 
     def _current_location(self) -> str | None:
         if self._location_global is not None:
-            location = self._memory.object_name(self._read_global(self._location_global)) or None
+            location = self.memory.object_name(self.memory.global_value(self._location_global))
+            location = location or None
         else:
             location = super()._current_location()
         # Object names of compressed games hold [RIDX] markers too (trinity's do).
@@ -259,7 +256,7 @@ class JiminyCricketEnv(JerichoEnv):
             location = expand_compressed(location, self.jiminy.replacements)[0] or None
         return location
 
-    def _end_state(self, text: str) -> tuple[bool, bool]:
+    def _end_state(self, output: GameOutput) -> tuple[bool, bool]:
         return self._game_over, self._game_over and self._score >= self.facts.max_score
 
     def _refusal(self, command: str) -> str | None:
@@ -297,9 +294,8 @@ class JiminyCricketEnv(JerichoEnv):
         self._labels = list(extra["labels"])
         self._events = [dict(e) for e in extra["events"]]
         self._game_over = extra["game_over"]
-        self._counting = True
 
-    def _after_reset(self, raw: str, options: dict[str, Any]) -> str:
+    def _begin_episode(self, options: dict[str, Any]) -> list[str]:
         self._tracker.reset()
         self._rewards_seen = set()
         self._reward_total = 0
@@ -309,31 +305,10 @@ class JiminyCricketEnv(JerichoEnv):
         start = options.get("starting_percentage", self._default_start)
         n = fast_forward_length(len(self.jiminy.walkthrough_lines), start)  # checked by reset()
         self._start = start
-        lines = self.jiminy.initial_lines + self.jiminy.walkthrough_lines[:n]
-        if not lines:
-            return raw
         # Played like agent steps (the filters and rewards remember them), labels discarded; as
-        # in the reference, every line is played, blank ones too (the game reads an empty input).
-        # The observation is the output of the last command that is not blank.
-        self._counting = True
-        text = raw
-        for line in lines:
-            cleaned = core.clean_action(line).text
-            if cleaned and self._refusal(cleaned) is not None:
-                continue
-            output = self._frotz.step(cleaned)[0]
-            self._memory.stale = True
-            output = self._parse(output).text
-            if cleaned or text is raw:
-                text = output
-        self._counting = False
-        self._labels = [0, 0, 0, 0]
-        self._events = []
-        self._game_over = False
-        return text
-
-    def _known_options(self) -> list[str]:
-        return [*super()._known_options(), "starting_percentage"]
+        # in the reference, every line is played, blank ones too (the game reads an empty input),
+        # and the observation is the output of the last line that is not blank.
+        return self.jiminy.initial_lines + self.jiminy.walkthrough_lines[:n]
 
     # ------------------------------------------------------------------ internals
 
@@ -367,7 +342,7 @@ class JiminyCricketEnv(JerichoEnv):
             return line.startswith(">") and "Time:" in line
         return "Score:" in line and "Moves:" in line
 
-    def _count(self, markers: list, rewards: list[tuple[str, int]]) -> None:
+    def _count(self, markers: list, rewards: list[tuple[str, int]], notes: list[str]) -> None:
         if not markers and not rewards:
             self._labels = [0, 0, 0, 0]
             self._events = []
@@ -384,7 +359,7 @@ class JiminyCricketEnv(JerichoEnv):
             }
             for a, m in zip(annotations, fired, strict=True)
         ]
-        self._notes.extend(f"marker {k!r} has no annotation row; ignored" for k in unknown)
+        notes.extend(f"marker {k!r} has no annotation row; ignored" for k in unknown)
         for key, value in rewards:
             if key not in self._rewards_seen:
                 self._rewards_seen.add(key)
@@ -405,12 +380,7 @@ class JiminyCricketEnv(JerichoEnv):
     def _probe_score(self) -> int:
         """The benchmark's probe: the score the probe command shows, from a restored state."""
         source = self.facts.score_source
-        saved = self._frotz.get_state()
-        try:
-            raw = self._frotz.step(source.probe_action)[0]
-        finally:
-            self._frotz.set_state(saved)
-            self._memory.stale = True
+        raw = self.probe_raw(source.probe_action)
         text, _ = expand_compressed(raw, self.jiminy.replacements)
         pattern = source.pattern if source.kind == "regex" else _SCORE_FIELD
         for match in pattern.finditer(text):
@@ -474,7 +444,7 @@ def score_global_candidates(
             scores.append(info["score"])
             if terminated:
                 break
-            candidates = {i for i in candidates if env._read_global(i) == info["score"]}
+            candidates = {i for i in candidates if env.memory.global_value(i) == info["score"]}
         return sorted(candidates), scores
     finally:
         env.close()

@@ -65,8 +65,8 @@ def make_env(name: str) -> JerichoEnv:
 
 
 def ram(env: JerichoEnv) -> bytes:
-    env._memory.stale = True
-    return env._memory.refresh().tobytes()
+    env.memory.stale = True
+    return env.memory.refresh().tobytes()
 
 
 def random_command(rng: np.random.Generator, env: JerichoEnv, observation: str, info: dict) -> str:

@@ -165,10 +165,10 @@ def test_object_names_are_decoded_from_memory() -> None:
     # jericho's own names drop the abbreviations ("West House"); the decoder prints them whole.
     env = make("zork1").unwrapped
     env.reset(seed=0)
-    memory = env._memory
-    room = memory.object_parent(env._frotz.player_obj_num)
+    memory = env.memory
+    room = memory.object_parent(env.emulator.player_obj_num)
     assert memory.object_name(room) == "West of House"
-    assert env._frotz.get_object(room).name == "West House"
+    assert env.emulator.get_object(room).name == "West House"
     assert memory.object_name(0) is None and memory.object_name(100_000) is None
 
 
@@ -186,11 +186,11 @@ def test_set_state_rejects_foreign_states() -> None:
 def test_seed_zero_is_a_real_seed_for_games_without_walkthrough_seed(games_dir) -> None:
     a = gym.make("s2b/jericho-lgop-v0", games_dir=games_dir).unwrapped
     a.reset(seed=0)
-    first = a._frotz._seed
+    first = a.emulator._seed
     a.reset(seed=0)
-    assert a._frotz._seed == first >= 1000
+    assert a.emulator._seed == first >= 1000
     a.reset(seed=1)
-    assert a._frotz._seed != first
+    assert a.emulator._seed != first
 
 
 def test_game_seed_option_is_validated() -> None:
@@ -202,7 +202,7 @@ def test_game_seed_option_is_validated() -> None:
     with pytest.raises(ValueError, match="unknown reset option"):
         env.reset(options={"starting_point": 3})
     env.reset(options={"game_seed": 12345})
-    assert env._frotz._seed == 12345
+    assert env.emulator._seed == 12345
 
 
 def test_step_before_reset_is_an_error() -> None:

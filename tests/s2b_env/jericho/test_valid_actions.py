@@ -61,8 +61,8 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def ram(env: JerichoEnv) -> bytes:
-    env._memory.stale = True
-    return env._memory.refresh().tobytes()
+    env.memory.stale = True
+    return env.memory.refresh().tobytes()
 
 
 @pytest.mark.parametrize(("game", "steps", "measured", "floor"), COVERAGE)
@@ -318,7 +318,7 @@ def test_a_refused_step_reuses_the_last_info_without_asking_the_finder(games_dir
     env.reset(seed=1)
     *_, last = env.step("open mailbox")
     calls = {"find": 0, "world_hash": 0}
-    find, world_hash = env._valid.find, env._memory.world_hash
+    find, world_hash = env._valid.find, env.memory.world_hash
 
     def counting_find(e):
         calls["find"] += 1
@@ -328,7 +328,7 @@ def test_a_refused_step_reuses_the_last_info_without_asking_the_finder(games_dir
         calls["world_hash"] += 1
         return world_hash()
 
-    env._valid.find, env._memory.world_hash = counting_find, counting_hash
+    env._valid.find, env.memory.world_hash = counting_find, counting_hash
     for command in ("save", "", "restart"):
         _, reward, _, _, info = env.step(command)
         assert info["refused"] and info["action"] == "" and reward == 0.0
