@@ -428,13 +428,12 @@ class JerichoEnv(GameHooks, gym.Env[str, str]):
         return self._ended
 
     def refusal(self, command: str) -> str | None:
-        """The fixed reply the env gives to a (cleaned) ``command`` instead of playing it, or
-        ``None`` if the command would reach the game."""
+        """The fixed reply to a (cleaned) ``command`` that would not reach the game, else None."""
         return core.ENDED_REFUSAL if self._ended else self._refusal(command)
 
     @property
     def valid_action_config(self) -> ValidActionConfig | None:
-        """The settings of ``info["valid_actions"]`` (:meth:`set_valid_actions`), ``None`` if off."""
+        """The settings of ``info["valid_actions"]`` (``None``: off)."""
         return None if self._valid is None else self._valid.config
 
     # ------------------------------------------------------------------ internals
