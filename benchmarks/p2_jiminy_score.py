@@ -13,7 +13,10 @@ script plays the same walkthrough, from reset, through versions of the same env:
   save and restore);
 - ``probe, emulator only``: the lightest probe possible (``score_reading="probe"``: only the
   emulator's state is saved and restored), which is what the env falls back to where no exact
-  memory source is known.
+  memory source is known;
+- ``reference env``: the benchmark's own ``AnnotatedEnv`` (``annotated_env.py``, loaded from
+  ``<games_dir>/jiminy-cricket/reference/`` when it is there), which probes after every step with
+  its deep-copied state and also counts the labels.
 
 It checks all of them give the same score after every step, and prints steps/s and the ratios. Each
 protocol plays the walkthrough ``--repeats`` times; the best time is reported.
@@ -24,13 +27,17 @@ Run: .venv/bin/python benchmarks/p2_jiminy_score.py [--game zork1] [--repeats 7]
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import sys
 import time
 from typing import Any
 
 import numpy as np
 
+from s2b_env.errors import GameNotFoundError
 from s2b_env.jiminy.env import JiminyCricketEnv
+from s2b_env.jiminy.reference import make_reference_env
 
 
 class FullSnapshotProbeEnv(JiminyCricketEnv):
@@ -40,10 +47,9 @@ class FullSnapshotProbeEnv(JiminyCricketEnv):
         source = self.facts.score_source
         snapshot = self.get_state()
         try:
-            raw = self._frotz.step(source.probe_action)[0]
+            raw = self.emulator.step(source.probe_action)[0]
         finally:
-            self.set_state(snapshot)
-            self._memory.stale = True
+            self.set_state(snapshot)  # restores the emulator and marks its memory stale
         return self._score_from_probe_output(raw)
 
     def _score_from_probe_output(self, raw: str) -> int:
@@ -80,13 +86,28 @@ class ReferenceStateProbeEnv(FullSnapshotProbeEnv):
         return extra
 
 
-def play(env: JiminyCricketEnv, commands: list[str]) -> tuple[float, list[int]]:
+class ReferenceEnv:
+    """The benchmark's ``AnnotatedEnv`` behind the same ``reset``/``step`` calls as the others."""
+
+    def __init__(self, game: str, games_dir: str | None) -> None:
+        self.env = make_reference_env(game, games_dir)
+
+    def reset(self) -> None:
+        with contextlib.redirect_stdout(io.StringIO()):
+            self.env.reset()
+
+    def step(self, command: str) -> tuple[Any, ...]:
+        _, reward, done, info = self.env.step(command)
+        return None, reward, done, False, info
+
+
+def play(env: Any, commands: list[str]) -> tuple[float, list[int]]:
     env.reset()
     scores = []
     start = time.perf_counter()
     for command in commands:
         _, _, terminated, _, info = env.step(command)
-        scores.append(info["score"])
+        scores.append(int(info["score"]))
         if terminated:
             break
     return time.perf_counter() - start, scores
@@ -111,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
             args.game, games_dir=args.games_dir, score_reading="probe"
         ),
     }
+    try:
+        envs["reference env"] = ReferenceEnv(args.game, args.games_dir)
+    except GameNotFoundError as exc:
+        print(f"no reference env row: {exc}", file=sys.stderr)
     if envs["memory"].score_global is None:
         print(f"{args.game}: no memory source of the score; nothing to compare", file=sys.stderr)
         return 1
