@@ -21,7 +21,10 @@ with the URL and the server's own message.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import socket
 import threading
 import time
 from collections import OrderedDict
@@ -82,6 +85,35 @@ class MalformedReplyError(ServerError, ValueError):
     """The server answered, but not with what the OpenAI/vLLM API promises."""
 
 
+class _DeadlineExceeded(Exception):
+    """A reply was not complete by its deadline (turned into a ServerTimeoutError)."""
+
+
+class _Cutoff:
+    """Shuts a streaming reply's socket down at a deadline, waking a read blocked on it."""
+
+    def __init__(self, reply: Any, deadline: float) -> None:
+        self.fired = False
+        self._socket = None
+        stream = reply.extensions.get("network_stream")
+        if stream is not None and hasattr(stream, "get_extra_info"):
+            self._socket = stream.get_extra_info("socket")
+        self._timer: threading.Timer | None = None
+        if self._socket is not None:
+            self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self) -> None:
+        self.fired = True
+        with contextlib.suppress(OSError):
+            self._socket.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
 class OpenAIBackend(ModelBackend):
     """A model served by an OpenAI-compatible HTTP server.
 
@@ -89,10 +121,12 @@ class OpenAIBackend(ModelBackend):
         base_url: The API root, e.g. ``http://127.0.0.1:8000/v1``.
         model: The served base model's name; ``None`` takes the server's first model.
         adapter: The name of a LoRA adapter served next to the base model, or ``None``.
-        timeout: Seconds to wait for one reply.
+        timeout: Seconds one attempt may take, from sending the request to the reply's last byte.
         max_retries: How often a failed or timed-out request is retried (with backoff).
         concurrency: Requests in flight at once for batched calls.
         backoff: Seconds before the first retry; doubles each retry.
+        api_key: Sent as ``Authorization: Bearer KEY`` (see ``s2b serve --api-key``); ``None``:
+            the ``S2B_API_KEY`` setting, if set.
 
     Raises:
         ServerError: The server cannot be reached, or does not serve ``model``.
@@ -109,6 +143,7 @@ class OpenAIBackend(ModelBackend):
         max_retries: int = 2,
         concurrency: int = 4,
         backoff: float = 0.5,
+        api_key: str | None = None,
     ) -> None:
         httpx = require("httpx", "serve", "The OpenAI-compatible HTTP backend")
         if not base_url.startswith(("http://", "https://")):
@@ -132,9 +167,14 @@ class OpenAIBackend(ModelBackend):
         # of the chat prompts this backend built (so scoring does not tokenize them once more).
         self._tokens: _LRU = _LRU(TOKEN_CACHE_SIZE)
         self._prompts: _LRU = _LRU(PROMPT_CACHE_SIZE)
+        if api_key is None:
+            api_key = os.environ.get("S2B_API_KEY") or None
+        if api_key is not None and not api_key.strip():
+            raise ValueError("api_key: expected a non-empty key, got an empty one")
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             limits=httpx.Limits(max_connections=concurrency + 2),
+            headers={"Authorization": f"Bearer {api_key}"} if api_key else None,
         )
         try:
             served = self.list_models()
@@ -164,18 +204,23 @@ class OpenAIBackend(ModelBackend):
     # -- HTTP ----------------------------------------------------------------------------------
 
     def _request(self, method: str, url: str, payload: dict[str, Any] | None = None) -> Any:
-        """One request with bounded retries; returns the decoded JSON reply."""
+        """One request with bounded retries; returns the decoded JSON reply.
+
+        Each attempt has :attr:`timeout` seconds for the whole reply, from sending the request to
+        its last byte: a server that answers slowly (a byte at a time) is cut off at the deadline
+        like one that does not answer at all.
+        """
         httpx = self._httpx
         last: Exception | None = None
         for attempt in range(self.max_retries + 1):
             if attempt:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
             try:
-                reply = self._client.request(method, url, json=payload)
-            except httpx.TimeoutException as exc:
+                reply = self._send(method, url, payload)
+            except (httpx.TimeoutException, _DeadlineExceeded) as exc:
                 last = ServerTimeoutError(
-                    f"{method} {url}: no reply within {self.timeout:g} s "
-                    f"(after {attempt + 1} attempt(s)); is the server overloaded or stuck? "
+                    f"{method} {url}: no reply within {self.timeout:g} s (the whole reply, "
+                    f"after {attempt + 1} attempt(s)); is the server overloaded or stuck? "
                     "Raise --timeout or check the server"
                 )
                 last.__cause__ = exc
@@ -186,6 +231,12 @@ class OpenAIBackend(ModelBackend):
                     f"after {attempt + 1} attempt(s); is it running? Start one with `s2b serve`"
                 )
                 continue
+            if reply.status_code == 401:
+                raise ServerError(
+                    f"{method} {url}: the server wants an API key (401): "
+                    f"{_server_message(reply)} (fix: pass the server's key with --api-key or "
+                    "the S2B_API_KEY setting)"
+                )
             if reply.status_code == 429 or reply.status_code >= 500:
                 last = ServerError(
                     f"{method} {url}: server error {reply.status_code} after {attempt + 1} "
@@ -204,6 +255,40 @@ class OpenAIBackend(ModelBackend):
                     f"{method} {url}: expected a JSON reply, got {reply.text[:200]!r}"
                 ) from None
         raise last or ServerError(f"{method} {url}: no attempt made")
+
+    def _send(self, method: str, url: str, payload: dict[str, Any] | None) -> Any:
+        """Send one request and read the whole reply by a deadline :attr:`timeout` s away.
+
+        The reply's body is read chunk by chunk, checking the deadline after each; a read that
+        blocks past the deadline is cut by shutting the connection's socket down from a timer
+        (httpx's own timeouts are per read, so a server dripping a byte at a time never trips
+        them).
+
+        Raises:
+            _DeadlineExceeded: The reply was not complete by the deadline.
+            httpx.TimeoutException, httpx.TransportError: As httpx raises them.
+        """
+        httpx = self._httpx
+        deadline = time.monotonic() + self.timeout
+        timeout = httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0))
+        with self._client.stream(method, url, json=payload, timeout=timeout) as reply:
+            cutoff = _Cutoff(reply, deadline)
+            chunks: list[bytes] = []
+            try:
+                for chunk in reply.iter_bytes():
+                    chunks.append(chunk)
+                    if time.monotonic() > deadline:
+                        raise _DeadlineExceeded(f"{len(b''.join(chunks))} bytes by the deadline")
+            except httpx.TransportError:
+                if cutoff.fired or time.monotonic() > deadline:
+                    raise _DeadlineExceeded("the reply was cut at the deadline") from None
+                raise
+            finally:
+                cutoff.cancel()
+        return httpx.Response(
+            reply.status_code, headers=reply.headers, content=b"".join(chunks),
+            request=reply.request,
+        )  # fmt: skip
 
     def _post(self, path: str, payload: dict[str, Any], *, root: bool = False) -> Any:
         return self._request("POST", (self.root_url if root else self.base_url) + path, payload)
