@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from agents.backends.base import ModelNotFoundError, is_local_path
+from agents.backends.base import BackendError, ModelNotFoundError, is_local_path
 from s2b_env.errors import require
 
 DEFAULT_MODEL_NAME = "smollm2-135m-instruct"
@@ -61,6 +61,93 @@ def default_gguf_path() -> Path:
     )
 
 
+#: Files any one of which holds a tokenizer transformers can load.
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "tiktoken.model")
+#: The most a safetensors header may take (the format's own limit is 100 MB).
+_SAFETENSORS_HEADER_MAX = 100_000_000
+
+
+class ModelFolderError(BackendError, ValueError):
+    """A model folder is there but broken: a corrupt config or weights file, no tokenizer."""
+
+
+def check_model_folder(path: Path, *, fix: str | None = None) -> None:
+    """Check a model folder's files before a library loads them, so that a broken folder is one
+    clear error naming the file instead of a library's own exception.
+
+    Checks: ``config.json`` is a JSON object with a ``model_type``; some tokenizer file is there
+    (:data:`TOKENIZER_FILES`); every ``*.safetensors`` file has a readable header whose tensors
+    fit in the file.
+
+    Args:
+        path: The folder.
+        fix: How to fix a broken folder, when there is a better way than replacing the file.
+
+    Raises:
+        ModelFolderError: The first problem found, naming the file.
+    """
+    fix = fix or "copy the model folder again from where it came"
+
+    def fail(file: Path, problem: str) -> ModelFolderError:
+        return ModelFolderError(f"model folder {path}: {file.name}: {problem} (fix: {fix})")
+
+    config = path / "config.json"
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise fail(config, "not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise fail(config, f"not valid JSON at line {exc.lineno}: {exc.msg}") from None
+    except RecursionError:
+        raise fail(config, "JSON nested too deeply") from None
+    if not isinstance(data, dict):
+        raise fail(config, f"expected a JSON object, got {type(data).__name__}")
+    if not isinstance(data.get("model_type"), str):
+        raise fail(config, "no 'model_type': expected a Hugging Face model config")
+    if not any((path / name).is_file() for name in TOKENIZER_FILES):
+        raise fail(
+            path / "tokenizer.json",
+            f"no tokenizer: expected one of {', '.join(TOKENIZER_FILES)} in the folder",
+        )
+    for weights in sorted(path.glob("*.safetensors")):
+        problem = _safetensors_problem(weights)
+        if problem:
+            raise fail(weights, problem)
+
+
+def _safetensors_problem(path: Path) -> str | None:
+    """What is wrong with a safetensors file's header, or ``None`` (reads only the header)."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        head = handle.read(8)
+        if len(head) < 8:
+            return f"not a safetensors file: {size} bytes, too short for a header"
+        length = int.from_bytes(head, "little")
+        if not 2 <= length <= min(_SAFETENSORS_HEADER_MAX, size - 8):
+            return f"not a safetensors file, or cut short: header length {length} of a {size}-byte file"
+        try:
+            header = json.loads(handle.read(length))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            return "corrupt safetensors header (not JSON)"
+    if not isinstance(header, dict):
+        return "corrupt safetensors header (not a JSON object)"
+    end = 0
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
+        if not (
+            isinstance(offsets, list)
+            and len(offsets) == 2
+            and all(isinstance(o, int) for o in offsets)
+        ):
+            return f"corrupt safetensors header (tensor {name!r} has no data_offsets)"
+        end = max(end, offsets[1])
+    if 8 + length + end > size:
+        return f"cut short: its tensors need {8 + length + end} bytes, the file has {size}"
+    return None
+
+
 def _is_model_folder(path: Path) -> bool:
     return (path / "config.json").is_file() and (
         any(path.glob("*.safetensors")) or any(path.glob("*.bin"))
@@ -83,6 +170,9 @@ def prepare_default_model(*, force: bool = False) -> Path:
     """
     target = default_model_dir()
     if not force and (target / _MARKER).is_file() and _is_model_folder(target):
+        check_model_folder(
+            target, fix="convert it again with: python -m agents.models --prepare --force"
+        )
         return target
     gguf = default_gguf_path()
     torch = require("torch", "llm", "Converting the default model")
@@ -156,6 +246,7 @@ def resolve_model(spec: str | None) -> Path:
     Raises:
         ModelNotFoundError: The folder does not exist or holds no model, or the hub id is not in
             the local cache.
+        ModelFolderError: The folder is broken (see :func:`check_model_folder`).
     """
     if spec is None or spec in ("default", DEFAULT_MODEL_NAME):
         return prepare_default_model()
@@ -170,6 +261,7 @@ def resolve_model(spec: str | None) -> Path:
                 f"--model {spec}: expected a Hugging Face model folder with config.json and "
                 "*.safetensors weights, but they are not there"
             )
+        check_model_folder(path)
         return path
     if is_local_path(spec):
         hint = (
@@ -200,6 +292,7 @@ def _from_offline_hub_cache(repo_id: str) -> Path:
         raise ModelNotFoundError(
             f"--model {repo_id}: the local hub cache has {folder} but no complete model in it"
         )
+    check_model_folder(folder)
     return folder
 
 
@@ -214,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         folder = prepare_default_model(force=args.force)
-    except ModelNotFoundError as exc:
+    except BackendError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
     sys.stdout.write(f"default model ready: {folder}\n")

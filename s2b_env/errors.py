@@ -125,7 +125,7 @@ def parse_json(path: str | Path, text: str) -> Any:
         The parsed value.
 
     Raises:
-        DataError: The text is not valid JSON.
+        DataError: The text is not valid JSON, or is nested too deeply to parse.
     """
     import json
 
@@ -134,4 +134,9 @@ def parse_json(path: str | Path, text: str) -> Any:
     except json.JSONDecodeError as exc:
         raise DataError(
             path, f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno
+        ) from None
+    except RecursionError:
+        line = text[: len(text) - len(text.lstrip())].count("\n") + 1
+        raise DataError(
+            path, "JSON nested too deeply to read", line=line, fix="write it as plain JSON data"
         ) from None

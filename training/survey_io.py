@@ -230,6 +230,11 @@ def _jsonl_records(path: Path, text: str) -> list[tuple[int, Any]]:
             raise DataError(
                 path, f"invalid JSON: {exc.msg} (column {exc.colno})", line=number
             ) from None
+        except RecursionError:
+            raise DataError(
+                path, "JSON nested too deeply: expected one flat item object", line=number,
+                fix="write each item as one JSON object with the documented fields",
+            ) from None  # fmt: skip
     return records
 
 

@@ -186,14 +186,15 @@ class ValidActionFinder:
             hit = self.disk.get(key)
             if hit is not None and use_memory:
                 MEMORY_CACHE.put(key, hit)
+        noted = self.disk.take_warnings() if self.disk is not None else []
         if hit is not None:
-            return FoundActions(list(hit), cached=True)
+            return FoundActions(list(hit), noted, cached=True)
         vocabulary = game_vocabulary(env)
         scope = objects_in_scope(env, vocabulary, self.config.max_objects)
         commands = [c for c in fill_templates(vocabulary.templates, scope) if _allowed(env, c)]
         result = self._probe(env, commands)
         actions = choose_representatives(result.changed, vocabulary.word_length)
-        warnings = _warnings(result, self.config.probe_timeout)
+        warnings = noted + _warnings(result, self.config.probe_timeout)
         if not result.unprobed:  # complete: worth keeping
             value = tuple(actions)
             if use_memory:
