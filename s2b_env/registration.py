@@ -28,6 +28,12 @@ JERICHO_SUITE: tuple[str, ...] = (
     "tryst205", "weapon", "wishbringer", "yomomma", "zenon", "zork1", "zork2", "zork3", "ztuu",
 )  # fmt: skip
 
+#: Step limit of a Jericho game: 1000, the common budget in work on these games, unless the game's
+#: own walkthrough (jericho's bindings) is longer; then its length rounded up to the next 500.
+#: Only spirit's is (1264 commands); tests/s2b_env/jericho/test_walkthroughs.py checks every game.
+JERICHO_MAX_STEPS = 1000
+JERICHO_LONGER_WALKTHROUGHS: dict[str, int] = {"spirit": 1500}
+
 #: The 25 games of the Jiminy Cricket benchmark (their facts: <games_dir>/jiminy-cricket/games.json).
 JIMINY_GAMES: tuple[str, ...] = (
     "ballyhoo", "borderzone", "cutthroats", "deadline", "enchanter", "hitchhiker",
@@ -46,6 +52,8 @@ class EnvFamily:
         entry_point: ``"module:Class"`` of the environment.
         names: Game names (one id each), or a callable returning them; empty for a single env.
         max_episode_steps: Truncation limit of the registered spec (``None``: never truncated).
+        steps_by_name: Per-game limits that replace ``max_episode_steps`` (for games whose own
+            walkthrough needs more).
         name_kwarg: The constructor keyword that receives the game name.
         kwargs: Fixed constructor keywords for every id of the family.
     """
@@ -54,6 +62,7 @@ class EnvFamily:
     entry_point: str
     names: tuple[str, ...] | Callable[[], Iterable[str]] = ()
     max_episode_steps: int | None = None
+    steps_by_name: dict[str, int] = field(default_factory=dict)
     name_kwarg: str = "game"
     kwargs: dict = field(default_factory=dict)
 
@@ -73,7 +82,8 @@ FAMILIES: tuple[EnvFamily, ...] = (
         prefix="jericho",
         entry_point="s2b_env.jericho.env:JerichoEnv",
         names=JERICHO_SUITE,
-        max_episode_steps=1000,
+        max_episode_steps=JERICHO_MAX_STEPS,
+        steps_by_name=JERICHO_LONGER_WALKTHROUGHS,
     ),
     # Moral scenarios (s2b_env/scenarios/env.py): one judgment an episode, or a dilemma's choices.
     EnvFamily(
@@ -120,7 +130,7 @@ def _register(family: EnvFamily, name: str | None) -> str:
     gym.register(
         id=eid,
         entry_point=family.entry_point,
-        max_episode_steps=family.max_episode_steps,
+        max_episode_steps=family.steps_by_name.get(name or "", family.max_episode_steps),
         kwargs=kwargs,
         disable_env_checker=False,
     )

@@ -76,6 +76,8 @@ def clean_action(action: object) -> CleanAction:
     if cleaned != text:
         warnings.append("control characters (newlines, tabs, ...) were replaced by spaces")
     text = " ".join(cleaned.split())
+    if not text:
+        warnings.append(EMPTY_ACTION_NOTE)
     if len(text) > MAX_ACTION_LENGTH:
         warnings.append(
             f"action was {len(text)} characters; cut to the game's limit of {MAX_ACTION_LENGTH}"
@@ -100,8 +102,9 @@ _SEGMENT_SPLIT = re.compile(r"[.,;!?]|\bthen\b", re.IGNORECASE)
 
 #: The fixed reply to a refused meta-command.
 META_REFUSAL = "[That command controls the game program, not the story, and is not available here.]"
-#: The fixed reply to an empty action.
-EMPTY_REFUSAL = "[Please type a command.]"
+#: The note in ``info["warnings"]`` when an empty action is sent: games that wait for a key
+#: press ("[Press RETURN to continue]") need it, so it reaches the game as a bare Enter.
+EMPTY_ACTION_NOTE = "the action is empty: the game received an empty line (Enter)"
 #: The fixed reply to any action after the game has ended.
 ENDED_REFUSAL = "[The game is over. Reset the environment to play again.]"
 

@@ -39,14 +39,15 @@ class JerichoEnv(GameHooks, gym.Env[str, str]):
 
     Reward is the change of the game's score in the step. ``terminated`` is true once the game is
     over (death or victory), detected by jericho for the games it knows and from the game's end
-    text (``*** You have died ***``, ``*** You have won ***``, the restart/restore prompt) for the
-    others. Episodes are truncated only by the registered spec's ``max_episode_steps``.
+    text (``*** You have died ***``, the restart/restore prompt...) for the others. Episodes are
+    truncated only by the registered spec's ``max_episode_steps``.
 
     Commands that control the program rather than the story (quit, restart, save, restore,
-    script, undo, debug verbs; see :data:`s2b_env.jericho.core.META_COMMANDS`) and empty commands never
-    reach the emulator: they get a fixed refusal, reward 0, and change nothing. Actions are
-    cleaned (non-ASCII folded, control characters removed, cut at 198 characters); every change is
-    reported in ``info["warnings"]``, never raised.
+    script, undo, debug verbs; see :data:`s2b_env.jericho.core.META_COMMANDS`) never reach the
+    emulator: they get a fixed refusal, reward 0, change nothing, and ``info["refused"]`` is true.
+    Actions are cleaned (non-ASCII folded, control characters removed, cut at 198 characters);
+    an empty one reaches the game as Enter (for games waiting for a key press). Every change and
+    the empty action are reported in ``info["warnings"]``, never raised.
 
     The ``info`` dict has the same keys after ``reset`` and every ``step``:
 
@@ -213,7 +214,7 @@ class JerichoEnv(GameHooks, gym.Env[str, str]):
         first = True
         for command in self._begin_episode(options):
             text = core.clean_action(command).text
-            if text and self._refusal(text) is not None:
+            if self._refusal(text) is not None:
                 continue
             output = self._frotz.step(text)[0]
             self._memory.stale = True

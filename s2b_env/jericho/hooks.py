@@ -93,8 +93,6 @@ class GameHooks:
 
     def _refusal(self, command: str) -> str | None:
         """Hook: a fixed reply if ``command`` must not reach the emulator, else ``None``."""
-        if not command:
-            return core.EMPTY_REFUSAL
         if core.is_meta_command(command):
             return core.META_REFUSAL
         return None

@@ -6,6 +6,7 @@ import subprocess
 import warnings
 
 import gymnasium as gym
+import jericho
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
@@ -222,8 +223,6 @@ def _snapshot(env: JerichoEnv) -> tuple:
 @pytest.mark.parametrize(
     ("action", "expected"),
     [
-        ("", core.EMPTY_REFUSAL),
-        ("   \t  ", core.EMPTY_REFUSAL),
         ("save", core.META_REFUSAL),
         ("quit", core.META_REFUSAL),
         ("Q", core.META_REFUSAL),
@@ -236,8 +235,6 @@ def _snapshot(env: JerichoEnv) -> tuple:
         ("take leaflet then quit", core.META_REFUSAL),
     ],
     ids=[
-        "empty",
-        "whitespace",
         "save",
         "quit",
         "q",
@@ -260,6 +257,22 @@ def test_refused_actions_never_reach_the_emulator(action: str, expected: str) ->
     assert (reward, terminated, truncated) == (0.0, False, False)
     assert info["refused"] is True and info["action"] == ""
     assert _snapshot(env) == before
+
+
+@pytest.mark.parametrize("action", ["", "   \t  "], ids=["empty", "whitespace"])
+def test_an_empty_action_reaches_the_game_as_enter(action: str) -> None:
+    # Raw Frotz is the oracle: the game reads an empty line, as a player pressing Enter.
+    env = make("zork1").unwrapped
+    env.reset(seed=0)
+    oracle = jericho.FrotzEnv(str(env.story_path))
+    oracle.reset()
+    expected = oracle.step("")[0]
+    observation, reward, terminated, _, info = env.step(action)
+    assert observation == core.split_status_line(expected)[0]
+    assert info["refused"] is False and info["action"] == "" and reward == 0.0
+    assert core.EMPTY_ACTION_NOTE in info["warnings"]
+    assert env.get_state().emulator[0].tobytes() == oracle.get_state()[0].tobytes()
+    assert info["moves"] == oracle.get_moves()
 
 
 def test_ten_kilobyte_action_is_truncated_with_a_warning() -> None:
