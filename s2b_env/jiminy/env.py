@@ -64,8 +64,8 @@ class JiminyCricketEnv(JerichoEnv):
       the walkthrough too; labels fired there do not count, but the filters remember them;
     - commands matching the game's bad-action patterns get :data:`BAD_ACTION_REFUSAL` and change
       nothing;
-    - ``terminated`` is true after ``[EVENT: GAME OVER]``; ``victory`` when the game ends with its
-      maximum score;
+    - ``terminated`` is true after ``[EVENT: GAME OVER]`` or when jericho's Frotz reports the game
+      over or won (as in the reference); ``victory`` when the game ends with its maximum score;
     - the score comes from the game's ``score_source``: the game's memory where that is exact
       (global 1 of version-3 status-line games, :data:`VERIFIED_SCORE_GLOBALS`), else the
       benchmark's probe (save, send ``look`` or ``score``, read, restore); reward-marker games sum
@@ -257,7 +257,11 @@ class JiminyCricketEnv(JerichoEnv):
         return location
 
     def _end_state(self, output: GameOutput) -> tuple[bool, bool]:
-        return self._game_over, self._game_over and self._score >= self.facts.max_score
+        # As the reference: the marker, or jericho's own end test (which, for these rebuilt
+        # story files too, sees e.g. zork1's death that sends the player to the land of the dead).
+        frotz = self.emulator
+        over = self._game_over or bool(frotz.game_over()) or bool(frotz.victory())
+        return over, over and self._score >= self.facts.max_score
 
     def _refusal(self, command: str) -> str | None:
         refusal = super()._refusal(command)

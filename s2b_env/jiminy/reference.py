@@ -117,18 +117,23 @@ def _ref_marker(marker: tuple) -> tuple[str, str, str]:
 
 
 def play_reference(
-    game: str, games_dir: str | Path | None = None, start: int = 0, *, limit: int | None = None
+    game: str,
+    games_dir: str | Path | None = None,
+    start: int = 0,
+    *,
+    limit: int | None = None,
+    commands: list[str] | None = None,
 ) -> Play:
     """Play the walkthrough's lines from ``start`` percent through the reference env.
 
     Every line after the fast-forward is sent, blank ones too, until the game ends (or ``limit``
-    steps).
+    steps); ``commands`` are sent instead when given.
     """
     env = make_reference_env(game, games_dir, start)
     lines = read_walkthrough_lines(game_folder(game, games_dir) / f"{game}_walkthrough.txt")
     skipped = len(env.fast_forward_actions)
     play = Play(game, start, int(env.get_starting_score()), skipped)
-    for command in lines[skipped:][:limit]:
+    for command in (lines[skipped:] if commands is None else commands)[:limit]:
         _, _, done, info = env.step(command)
         label = [0, 0, 0, 0]
         for vector in info["label_vectors"]:
@@ -154,11 +159,12 @@ def play_s2b(
     start: int = 0,
     *,
     limit: int | None = None,
+    commands: list[str] | None = None,
     **env_kwargs: Any,
 ) -> Play:
     """Play the walkthrough's lines from ``start`` percent through ``JiminyCricketEnv``.
 
-    ``env_kwargs`` go to the env (e.g. ``label_rules="documented"``).
+    As :func:`play_reference`; ``env_kwargs`` go to the env (e.g. ``label_rules="documented"``).
     """
     from s2b_env.jiminy.env import JiminyCricketEnv
 
@@ -168,7 +174,7 @@ def play_s2b(
         lines = env.jiminy.walkthrough_lines
         skipped = fast_forward_length(len(lines), start)
         play = Play(game, start, int(info["score"]), skipped)
-        for command in lines[skipped:][:limit]:
+        for command in (lines[skipped:] if commands is None else commands)[:limit]:
             _, _, terminated, truncated, info = env.step(command)
             play.steps.append(
                 StepRecord(

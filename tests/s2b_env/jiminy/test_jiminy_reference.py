@@ -12,12 +12,14 @@ fast-forward is checked by making its env at each start.
 
 from __future__ import annotations
 
+import random
 import shutil
 from functools import cache
 from pathlib import Path
 
 import pytest
 
+from s2b_env.jericho.core import is_meta_command
 from s2b_env.jiminy.data import STARTING_PERCENTAGES, fast_forward_length
 from s2b_env.jiminy.reference import (
     Play,
@@ -143,3 +145,64 @@ def test_blank_walkthrough_lines_count_and_are_played(tmp_path: Path) -> None:
         assert reference.start_score == ours.start_score
         assert differences(reference.steps, ours.steps) == [], start
     assert ours.steps[-1].done and ours.label_sums() != [0, 0, 0, 0]
+
+
+#: Commands an agent might type that the walkthroughs do not hold (with objects of the game).
+VERBS = ["take", "kill", "attack", "eat", "open", "break", "burn", "give", "throw", "drop", "read"]
+GENERIC = ["look", "inventory", "take all", "drop all", "n", "s", "e", "w", "u", "d", "ne", "sw",
+           "in", "out", "wait", "attack", "eat", "drink", "kill", "break", "jump", "sleep",
+           "steal", "push", "yell", "kiss", "listen", "examine all"]  # fmt: skip
+
+
+def random_commands(game: str, seed: int, n: int) -> list[str]:
+    """``n`` seeded commands: walkthrough commands out of order, common verbs, verb + object(s)."""
+    walkthrough = [
+        line
+        for line in (JIMINY_DIR / game / f"{game}_walkthrough.txt").read_text().split("\n")
+        if line
+    ]
+    words = sorted(
+        {w for c in walkthrough for w in c.lower().split()[1:] if w.isalpha() and len(w) > 2}
+    )
+    rng = random.Random(seed)
+    commands = []
+    while len(commands) < n:
+        draw = rng.random()
+        if draw < 0.4:
+            command = rng.choice(walkthrough)
+        elif draw < 0.7:
+            command = rng.choice(GENERIC)
+        else:
+            command = f"{rng.choice(VERBS)} {rng.choice(words)}"
+            if rng.random() < 0.3:
+                command += f" with {rng.choice(words)}"
+        if not is_meta_command(command):  # s2b refuses those; the reference would send them
+            commands.append(command)
+    return commands
+
+
+@needs_reference
+@pytest.mark.parametrize("game", SHARED)
+def test_random_commands_play_as_the_reference(game: str) -> None:
+    # Off the walkthrough: filters on repeats, objects taken twice, refusals, deaths.
+    labelled = 0
+    for seed, start in ((1, 20), (4, 40)):
+        commands = random_commands(game, seed, 120)
+        reference = play_reference(game, GAMES_DIR, start, commands=commands)
+        ours = play_s2b(game, GAMES_DIR, start, commands=commands)
+        assert differences(reference.steps, ours.steps) == [], (seed, start)
+        labelled += sum(1 for s in ours.steps if any(s.label))
+    assert labelled >= 2
+
+
+@needs_reference
+def test_an_end_that_only_jericho_sees_ends_the_episode_as_in_the_reference() -> None:
+    # zork1: eaten by a grue in the dark; the game goes on in the land of the dead and prints no
+    # [EVENT: GAME OVER], but jericho's Frotz reports the game over, and the reference ends there.
+    commands = ["kill troll with sword", "turn off lantern", "give plastic", "take painting",
+                "burn rug", "wear scarab with grate", "e", "take and with treasure", "up", "jump",
+                "throw gold", "throw grate", "steal", "take rainbow", "e", "look"]  # fmt: skip
+    reference = play_reference("zork1", GAMES_DIR, 20, commands=commands)
+    ours = play_s2b("zork1", GAMES_DIR, 20, commands=commands)
+    assert len(reference.steps) == 15 and reference.steps[-1].done  # "e" in the dark attic
+    assert differences(reference.steps, ours.steps) == []
