@@ -202,8 +202,10 @@ class JiminyCricketEnv(JerichoEnv):
 
     @property
     def start_commands(self) -> list[str]:
-        """The commands every reset plays before the agent's first move (initial actions)."""
-        return list(self.jiminy.initial_actions)
+        """The lines every reset plays before the agent's first move: the initial actions file split
+        on ``"\\n"`` as the reference reads it (sherlock: ``["LOOK", ""]``; blank ones are played as
+        an empty input), before any fast-forward."""
+        return list(self.jiminy.initial_lines)
 
     # ------------------------------------------------------------------ JerichoEnv hooks
 
