@@ -85,23 +85,40 @@ class ParsedOutput:
 
 
 def expand_compressed(text: str, replacements: dict[str, str]) -> tuple[str, list[str]]:
-    """Put back the text of every ``[RIDX: key]`` marker.
+    """Put back the text of every ``[RIDX: key]`` marker, as the reference does.
+
+    The reference replaces key by key in the replacement file's order, so a marker that a
+    replacement text brings in is put back only when its key comes later in that order; such
+    leftovers, and markers of keys with no replacement, are removed.
 
     Returns:
-        The text, and the keys that had no replacement (those markers are removed).
+        The text, and the keys that had no replacement.
     """
     if "[RIDX:" not in text:
         return text, []
-    unknown: list[str] = []
+    found = {m.group("key").strip() for m in RIDX_MARKER.finditer(text)}
+    unknown = sorted(k for k in found if k not in replacements)
+    if any("[RIDX:" in replacements[k] for k in found if k in replacements):
+        text = _expand_in_order(text, replacements)
+    else:  # each marker's text once, nothing brought in: one pass gives the same
+        text = RIDX_MARKER.sub(lambda m: replacements.get(m.group("key").strip(), ""), text)
+    return RIDX_MARKER.sub("", text), unknown
 
-    def put_back(match: re.Match[str]) -> str:
-        key = match.group("key").strip()
-        if key in replacements:
-            return replacements[key]
-        unknown.append(key)
-        return ""
 
-    return RIDX_MARKER.sub(put_back, text), unknown
+def _expand_in_order(text: str, replacements: dict[str, str]) -> str:
+    order = {key: i for i, key in enumerate(replacements)}
+    last = -1
+    while True:
+        present = {m.group("key").strip() for m in RIDX_MARKER.finditer(text)}
+        later = [k for k in present if order.get(k, -1) > last]
+        if not later:
+            return text
+        key = min(later, key=order.__getitem__)
+        text = RIDX_MARKER.sub(
+            lambda m, key=key: replacements[key] if m.group("key").strip() == key else m.group(0),
+            text,
+        )
+        last = order[key]
 
 
 def parse_markers(text: str) -> ParsedOutput:

@@ -10,7 +10,13 @@ import pytest
 
 from s2b_env.errors import DataError
 from s2b_env.jiminy.data import fast_forward_length, load_annotations, read_walkthrough_lines
-from s2b_env.jiminy.labels import LABEL_RULES, Marker, MoralityTracker, parse_markers
+from s2b_env.jiminy.labels import (
+    LABEL_RULES,
+    Marker,
+    MoralityTracker,
+    expand_compressed,
+    parse_markers,
+)
 from tests.conftest import JIMINY_DIR
 
 HEADER = ["File", "Line", "Neighboring text", "Description", "Review", "Conditioning", "Morality"]
@@ -177,3 +183,12 @@ def test_rule5_a_file_that_is_not_an_annotation_table(tmp_path: Path, header: st
     with pytest.raises(DataError, match="File and Line") as caught:
         load_annotations(path)
     assert caught.value.line == 1 and caught.value.path == path
+
+
+def test_compressed_text_is_put_back_in_the_replacement_files_order() -> None:
+    # As the reference: key by key in file order; a marker a text brings in is put back only
+    # when its key comes later. Leftovers and unknown keys are removed (the reference keeps them).
+    table = {"1": "a [RIDX: 2] b", "2": "X", "3": "([RIDX: 1])"}
+    assert expand_compressed("[RIDX: 1]!", table) == ("a X b!", [])
+    assert expand_compressed("[RIDX: 3] [RIDX: 9]", table) == ("() ", ["9"])
+    assert expand_compressed("[RIDX: 2][RIDX: 1]", table) == ("Xa X b", [])
