@@ -200,6 +200,20 @@ def detect_end(text: str) -> tuple[bool, bool]:
     return False, False
 
 
+#: jericho's Frotz returns at most this many characters of a step's output; the rest is lost.
+FROTZ_OUTPUT_LIMIT = 8191
+
+
+def raw_output_warnings(raw: str) -> list[str]:
+    """A warning for ``info`` when the emulator's output filled jericho's buffer (and was cut)."""
+    if len(raw) < FROTZ_OUTPUT_LIMIT:
+        return []
+    return [
+        f"the game printed more than jericho's {FROTZ_OUTPUT_LIMIT}-character output buffer "
+        "holds; the text after that was lost"
+    ]
+
+
 def clean_observation(text: str, limit: int = MAX_OBSERVATION_LENGTH) -> tuple[str, list[str]]:
     """Make game output fit the observation space.
 

@@ -443,6 +443,7 @@ class JerichoEnv(GameHooks, gym.Env[str, str]):
         """Read an output the episode has seen and record it (location, subclass state)."""
         output = self._read_output(raw)
         output.kind = kind
+        output.warnings.extend(core.raw_output_warnings(raw))
         if output.status is not None and output.status.location:
             self._location = output.status.location
         self._record_output(output)
