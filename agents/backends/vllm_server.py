@@ -10,18 +10,25 @@ vLLM lives in its own virtual environment, ``.venv-vllm`` next to the repository
 * with LoRA adapters, batched prompt-logprob requests crash the engine unless
   ``--max-num-seqs 1``, so that is set whenever adapters are served.
 
-The server listens on loopback unless told otherwise; :class:`VLLMServer` is a context manager
-that always stops the whole process group.
+The server listens on loopback unless told otherwise; any other address needs an API key
+(``api_key``, sent to vLLM in ``VLLM_API_KEY``, never on its command line) unless ``insecure`` is
+set. With a key, vLLM is started through ``vllm_launch.py``, which makes the key guard every path
+(vLLM's own check leaves ``/invocations`` open). The server's log goes to the file given, opened
+without following links, or to a fresh private folder (``mkdtemp``, mode 0700), never to a
+predictable name in the shared temp folder. :class:`VLLMServer` is a context manager that always
+stops the whole process group.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -31,6 +38,7 @@ from pathlib import Path
 from agents.backends.base import AdapterError, BackendError
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
+_LAUNCHER = Path(__file__).resolve().parent / "vllm_launch.py"
 _LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
 
 
@@ -46,6 +54,16 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address (``127.0.0.0/8``, ``::1``) or ``localhost``."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # another host name: it may resolve to any interface
 
 
 def _adapter_rank(path: Path) -> int:
@@ -77,11 +95,15 @@ class VLLMServer:
         dtype: Weights' dtype; float32 makes its numbers match the in-process backend.
         max_model_len: Longest prompt plus generation, in tokens.
         kv_cache_gib: ``VLLM_CPU_KVCACHE_SPACE``.
-        log_path: Where the server's output goes (default: ``$TMPDIR/s2b-vllm-PORT.log``).
+        log_path: Where the server's output goes; opened without following a link (default:
+            ``server.log`` in a new private folder from :func:`tempfile.mkdtemp`).
         python: The vLLM venv's Python (default: :func:`vllm_python`).
+        api_key: The key clients must send (``Authorization: Bearer KEY``); ``None``: no key.
+        insecure: Allow a non-loopback ``host`` without a key.
 
     Raises:
-        BackendError: The vLLM venv is missing.
+        BackendError: The vLLM venv is missing, or a non-loopback host has no key (and not
+            ``insecure``), or the key is empty.
     """
 
     def __init__(
@@ -97,7 +119,17 @@ class VLLMServer:
         kv_cache_gib: int = 2,
         log_path: str | Path | None = None,
         python: str | Path | None = None,
+        api_key: str | None = None,
+        insecure: bool = False,
     ) -> None:
+        if api_key is not None and not api_key.strip():
+            raise BackendError("api key: expected a non-empty key, got an empty one")
+        if api_key is None and not insecure and not is_loopback(host):
+            raise BackendError(
+                f"host {host}: a server listening beyond loopback needs an API key, or anyone "
+                "who can reach it can use the model (fix: --api-key KEY or the S2B_API_KEY "
+                "setting; --insecure to serve without one)"
+            )
         found = Path(python) if python else vllm_python()
         if found is None or not found.is_file():
             raise BackendError(
@@ -120,11 +152,10 @@ class VLLMServer:
         self.dtype = dtype
         self.max_model_len = max_model_len
         self.kv_cache_gib = kv_cache_gib
-        self.log_path = (
-            Path(log_path)
-            if log_path
-            else Path(os.environ.get("TMPDIR", "/tmp")) / f"s2b-vllm-{self.port}.log"
-        )
+        self.api_key = api_key
+        self._log_choice = Path(log_path) if log_path else None
+        # Known once started (a fresh private folder is made then, not at construction).
+        self.log_path: Path | None = self._log_choice
         self.process: subprocess.Popen[bytes] | None = None
         self._log_file = None
 
@@ -136,8 +167,10 @@ class VLLMServer:
 
     def command(self) -> list[str]:
         """The command line that starts the server."""
+        # With a key, the launcher widens vLLM's key check to every path (see vllm_launch.py).
+        start = [str(_LAUNCHER)] if self.api_key else ["-m", "vllm.entrypoints.openai.api_server"]
         cmd = [
-            str(self.python), "-m", "vllm.entrypoints.openai.api_server",
+            str(self.python), *start,
             "--model", str(self.model_dir),
             "--served-model-name", self.served_name,
             "--host", self.host,
@@ -166,7 +199,28 @@ class VLLMServer:
         env["HF_HUB_OFFLINE"] = "1"
         env["VLLM_NO_USAGE_STATS"] = "1"
         env["DO_NOT_TRACK"] = "1"
+        env.pop("VLLM_API_KEY", None)  # s2b's key is api_key (S2B_API_KEY), nothing else
+        if self.api_key:
+            env["VLLM_API_KEY"] = self.api_key
         return env
+
+    def _open_log(self):
+        """Open the log for writing: never through a link, never in a shared, guessable place."""
+        from s2b_env.safe_io import open_private_log
+
+        if self._log_choice is None:
+            folder = Path(tempfile.mkdtemp(prefix="s2b-vllm-"))  # mode 0700, a fresh name
+            self.log_path, handle = open_private_log(folder, f"server-{self.port}.log")
+            return handle
+        path = self._log_choice
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(path, flags, 0o600)
+        except OSError as exc:
+            why = "it is a link, which s2b never follows" if path.is_symlink() else exc.strerror
+            raise BackendError(f"server log {path}: cannot open it ({why})") from None
+        self.log_path = path
+        return os.fdopen(fd, "wb")
 
     def start(self, *, wait: float = 240.0) -> VLLMServer:
         """Start the server and wait until it answers ``/health``.
@@ -179,7 +233,7 @@ class VLLMServer:
         """
         if self.process is not None:
             raise RuntimeError("the server is already started")
-        self._log_file = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self._log_file = self._open_log()  # closed in stop()
         self.process = subprocess.Popen(
             self.command(),
             stdout=self._log_file,
@@ -195,8 +249,9 @@ class VLLMServer:
                 code = self.process.returncode
                 self.stop()
                 raise BackendError(f"the vLLM server exited with status {code}:\n{self.log_tail()}")
+            request = urllib.request.Request(health, headers=self._auth_headers())
             try:
-                with urllib.request.urlopen(health, timeout=2) as reply:
+                with urllib.request.urlopen(request, timeout=2) as reply:
                     if reply.status == 200:
                         return self
             except (urllib.error.URLError, OSError):
@@ -205,9 +260,12 @@ class VLLMServer:
         self.stop()
         raise BackendError(f"the vLLM server did not come up within {wait:g} s:\n{self.log_tail()}")
 
+    def _auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+
     def log_tail(self, lines: int = 15) -> str:
         """The last lines of the server's log."""
-        if not self.log_path.is_file():
+        if self.log_path is None or not self.log_path.is_file():
             return "(no log)"
         text = self.log_path.read_text(errors="replace").splitlines()
         return "\n".join(text[-lines:])

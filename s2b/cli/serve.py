@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,10 +11,12 @@ from pathlib import Path
 from rich.console import Console
 
 from s2b.cli._args import add_dataclass_args, dataclass_from_args
+from s2b_env.errors import S2BError
 
 EPILOG = """examples:
   s2b serve                                   # default model on http://127.0.0.1:8000/v1
   s2b serve --adapter aligned=runs/align/adapter --port 8001
+  S2B_API_KEY=$(openssl rand -hex 16) s2b serve --host 0.0.0.0   # reachable from the network
   s2b profile --backend openai --base-url http://127.0.0.1:8001/v1 --adapter aligned
 """
 
@@ -43,6 +46,18 @@ class ServeConfig:
     startup_timeout: float = field(
         default=300.0, metadata={"help": "seconds to wait for the server to come up"}
     )
+    api_key: str | None = field(
+        default=None,
+        repr=False,
+        metadata={
+            "help": "key clients must send (Authorization: Bearer KEY); default: the S2B_API_KEY "
+            "setting, which other users cannot read in the process list"
+        },
+    )
+    insecure: bool = field(
+        default=False,
+        metadata={"help": "allow a host beyond loopback without an API key (anyone can use it)"},
+    )
 
     def __post_init__(self) -> None:
         for spec in self.adapter:
@@ -57,6 +72,18 @@ class ServeConfig:
             raise ValueError(f"--kv-cache-gib: expected >= 1, got {self.kv_cache_gib}")
         if self.startup_timeout <= 0:
             raise ValueError(f"--startup-timeout: expected > 0, got {self.startup_timeout}")
+        from agents.backends.vllm_server import is_loopback
+
+        if self.api_key is None:
+            self.api_key = os.environ.get("S2B_API_KEY") or None
+        if self.api_key is not None and not self.api_key.strip():
+            raise S2BError("--api-key: expected a non-empty key, got an empty one")
+        if self.api_key is None and not self.insecure and not is_loopback(self.host):
+            raise S2BError(
+                f"--host {self.host}: a server reachable beyond this machine needs an API key, "
+                "or anyone on the network can use the model (fix: set S2B_API_KEY or pass "
+                "--api-key KEY; clients pass the same; --insecure serves without a key)"
+            )
 
     def adapters(self) -> dict[str, Path]:
         """The adapters as ``{name: folder}``."""
@@ -77,7 +104,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
-    from agents.backends.vllm_server import VLLMServer
+    from agents.backends.vllm_server import VLLMServer, is_loopback
     from agents.models import resolve_model
 
     config = dataclass_from_args(ServeConfig, args)
@@ -89,6 +116,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         served_name=config.served_name,
         max_model_len=config.max_model_len,
         kv_cache_gib=config.kv_cache_gib,
+        api_key=config.api_key,
+        insecure=config.insecure,
     )
 
     def on_term(signum: int, frame: object) -> None:
@@ -98,9 +127,12 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     # re-armed, since a shell starts background jobs with SIGINT ignored.
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
-    if config.host not in ("127.0.0.1", "localhost", "::1"):
-        console.print(f"[yellow]warning:[/] listening on {config.host}, not only on loopback")
-    console.print(f"starting vLLM (log: {server.log_path}) ...", highlight=False)
+    if not is_loopback(config.host):
+        guard = "clients must send the API key" if config.api_key else "[red]without an API key[/]"
+        console.print(
+            f"[yellow]warning:[/] listening on {config.host}, not only on loopback; {guard}"
+        )
+    console.print("starting vLLM ...", highlight=False)
     try:
         with console.status("waiting for the server to come up"):
             server.start(wait=config.startup_timeout)
