@@ -8,6 +8,15 @@ calls in flight and, when one passes, sets that emulator's ``emulator_halted``: 
 the next instruction. The caller then clears the flag, restores the snapshot it took before the
 call (:class:`EmulatorSnapshot`) and raises :class:`StepTimeoutError`.
 
+Ctrl-C works the same way: the C-level signal handler cannot run Python while the main thread is
+inside Frotz, but it writes the signal's number to a wakeup file descriptor
+(:func:`signal.set_wakeup_fd`). A daemon thread (:class:`InterruptListener`, installed by
+:func:`guard_steps` from the main thread) reads it and halts every emulator call in flight, so
+Ctrl-C stops a stuck command within milliseconds, with or without a time limit. A guarded call
+then restores its snapshot and raises :class:`KeyboardInterrupt`; a call without a time limit (no
+snapshot is taken, to keep it cheap) leaves the game mid-command, so later steps raise
+:class:`StepInterruptedError` until the next reset.
+
 Limits: this stops any Z-code loop (an endless ``jump``, a routine that never returns), which is
 how story files hang. It does not stop a loop inside one instruction's C code, nor a nested
 interpreter loop that Frotz runs for an interrupt routine (timed input, sound callbacks): those do
@@ -17,8 +26,11 @@ a stalled worker is killed and restarted (see :mod:`s2b_env.jericho.probe_pool`)
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
+import signal
+import socket
 import threading
 import time
 from typing import Any
@@ -33,6 +45,10 @@ class StepTimeoutError(S2BError, TimeoutError):
     """An emulator call ran past its time limit; it was stopped and the game restored."""
 
 
+class StepInterruptedError(S2BError, RuntimeError):
+    """A command without a time limit was stopped by Ctrl-C mid-way: the game needs a reset."""
+
+
 def halt_flag(frotz: Any) -> ctypes.c_int:
     """The ``emulator_halted`` global of one jericho ``FrotzEnv``'s own copy of libfrotz."""
     return ctypes.c_int.in_dll(frotz.frotz_lib, "emulator_halted")
@@ -41,12 +57,13 @@ def halt_flag(frotz: Any) -> ctypes.c_int:
 class _Timer:
     """One armed deadline: the flag to set, when, and whether it was set."""
 
-    __slots__ = ("deadline", "fired", "flag")
+    __slots__ = ("deadline", "fired", "flag", "interrupted")
 
     def __init__(self, flag: ctypes.c_int, deadline: float) -> None:
         self.flag = flag
         self.deadline = deadline
         self.fired = False
+        self.interrupted = False
 
 
 class Watchdog:
@@ -67,9 +84,11 @@ class Watchdog:
         self._thread: threading.Thread | None = None
         self._wake = float("inf")  # when the thread wakes next (inf: when notified)
 
-    def arm(self, flag: ctypes.c_int, seconds: float) -> _Timer:
-        """Set ``flag`` to 1 if :meth:`disarm` is not called within ``seconds``."""
-        timer = _Timer(flag, time.monotonic() + seconds)
+    def arm(self, flag: ctypes.c_int, seconds: float | None) -> _Timer:
+        """Set ``flag`` to 1 if :meth:`disarm` is not called within ``seconds`` (``None``: no
+        deadline; only :meth:`interrupt` sets it)."""
+        deadline = float("inf") if seconds is None else time.monotonic() + seconds
+        timer = _Timer(flag, deadline)
         with self._cond:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="s2b-watchdog", daemon=True)
@@ -85,6 +104,17 @@ class Watchdog:
             self._armed.discard(timer)
             return timer.fired
 
+    def interrupt(self) -> int:
+        """Halt every call in flight now (Ctrl-C); returns how many were halted."""
+        with self._cond:
+            timers = list(self._armed)
+            for timer in timers:
+                timer.fired = timer.interrupted = True
+                timer.flag.value = 1
+            self._armed.clear()
+            self._cond.notify()
+        return len(timers)
+
     def _run(self) -> None:
         cond = self._cond
         with cond:
@@ -95,11 +125,75 @@ class Watchdog:
                     timer.flag.value = 1
                     self._armed.discard(timer)
                 self._wake = min((t.deadline for t in self._armed), default=float("inf"))
-                cond.wait(self._wake - now if self._armed else None)
+                cond.wait(None if self._wake == float("inf") else self._wake - now)
 
 
 #: The process's watchdog thread (started on first use).
 WATCHDOG = Watchdog()
+
+
+class InterruptListener:
+    """Halts the emulator calls in flight when Ctrl-C (SIGINT) arrives (see the module docstring).
+
+    :meth:`install` is a no-op when it cannot work: outside the main thread, when SIGINT has no
+    Python handler, or when another wakeup descriptor is set (an event loop's: left alone).
+    """
+
+    def __init__(self) -> None:
+        self.installed = False
+        os.register_at_fork(after_in_child=self._forget)
+
+    def install(self) -> bool:
+        """Start listening (once per process); returns whether it listens."""
+        if self.installed:
+            return True
+        if threading.current_thread() is not threading.main_thread():
+            return False
+        if not callable(signal.getsignal(signal.SIGINT)):
+            return False  # ignored or default at C level: no wakeup byte would come
+        reader, writer = socket.socketpair()
+        writer.setblocking(False)
+        try:
+            old = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+        except (ValueError, OSError):
+            reader.close()
+            writer.close()
+            return False
+        if old != -1:  # someone else listens (an event loop): keep theirs
+            signal.set_wakeup_fd(old)
+            reader.close()
+            writer.close()
+            return False
+        self._sockets = (reader, writer)
+        thread = threading.Thread(
+            target=self._listen, args=(reader,), name="s2b-interrupt", daemon=True
+        )
+        thread.start()
+        self.installed = True
+        return True
+
+    @staticmethod
+    def _listen(reader: socket.socket) -> None:
+        while True:
+            try:
+                data = reader.recv(64)
+            except OSError:
+                return
+            if not data:
+                return
+            if signal.SIGINT in data:
+                WATCHDOG.interrupt()
+
+    def _forget(self) -> None:
+        # A forked child has no listener thread; its signals must not reach the parent's socket.
+        if self.installed:
+            with contextlib.suppress(ValueError, OSError):
+                signal.set_wakeup_fd(-1)
+        self.installed = False
+
+
+#: The process's Ctrl-C listener (installed by :func:`guard_steps`).
+INTERRUPTS = InterruptListener()
 
 
 class EmulatorSnapshot:
@@ -154,28 +248,45 @@ class EmulatorSnapshot:
 
 
 class GuardedStep:
-    """A replacement for ``FrotzEnv.step`` that stops, restores and raises after ``seconds``.
+    """A replacement for ``FrotzEnv.step`` that Ctrl-C and (with ``seconds``) a time limit stop.
 
     Installed on one emulator by :func:`guard_steps`; every caller of ``frotz.step`` (the env's
-    ``step``, ``probe``, subclass hooks) is then guarded.
+    ``step``, ``probe``, subclass hooks) is then guarded. With ``seconds``, the state before each
+    call is kept and restored when the call is stopped, which then raises
+    :class:`StepTimeoutError` (time limit) or :class:`KeyboardInterrupt` (Ctrl-C). Without, no
+    snapshot is taken (it would cost about 8% of a step); Ctrl-C then leaves the game mid-command
+    and later calls raise :class:`StepInterruptedError` until a reset.
     """
 
-    def __init__(self, frotz: Any, seconds: float, original: Any) -> None:
+    def __init__(self, frotz: Any, seconds: float | None, original: Any) -> None:
         self.seconds = seconds
         self.original = original
         self._flag = halt_flag(frotz)
-        self._snapshot = EmulatorSnapshot(frotz)
+        self._snapshot = EmulatorSnapshot(frotz) if seconds is not None else None
+        self.broken = False
 
     def __call__(self, action: str) -> tuple:
-        self._snapshot.take()
+        if self.broken:
+            raise StepInterruptedError(
+                "the game was stopped by Ctrl-C in the middle of a command; call reset()"
+            )
+        if self._snapshot is not None:
+            self._snapshot.take()
         timer = WATCHDOG.arm(self._flag, self.seconds)
         try:
             result = self.original(action)
         finally:
+            # In the finally: a KeyboardInterrupt raised as the call returns must not skip this.
             fired = WATCHDOG.disarm(timer)
+            if fired:
+                self._flag.value = 0
+                if self._snapshot is not None:
+                    self._snapshot.restore()
+                else:
+                    self.broken = True
         if fired:
-            self._flag.value = 0
-            self._snapshot.restore()
+            if timer.interrupted:
+                raise KeyboardInterrupt
             raise StepTimeoutError(
                 f"the game did not answer {action!r} within the step time limit of "
                 f"{self.seconds:g} s; the command was stopped and the game restored to its state "
@@ -185,43 +296,49 @@ class GuardedStep:
 
 
 def guarded_reset(frotz: Any, seconds: float | None) -> tuple:
-    """``frotz.reset()`` (which runs the game up to its first prompt) stopped after ``seconds``.
+    """``frotz.reset()`` (which runs the game up to its first prompt) stopped after ``seconds``
+    (``None``: no limit) or by Ctrl-C.
 
     A reset cannot be undone (jericho frees the old game first), so a stopped reset leaves the
     emulator half-started: the caller must treat the env as needing a new reset.
 
     Raises:
         StepTimeoutError: The game did not reach its first prompt within ``seconds``.
+        KeyboardInterrupt: Ctrl-C stopped it.
     """
-    if seconds is None:
-        return frotz.reset()
     flag = halt_flag(frotz)
     timer = WATCHDOG.arm(flag, seconds)
     try:
         result = frotz.reset()
     finally:
         fired = WATCHDOG.disarm(timer)
+        if fired:
+            flag.value = 0
     if fired:
-        flag.value = 0
+        if timer.interrupted:
+            raise KeyboardInterrupt
         raise StepTimeoutError(
             f"the game did not reach its first prompt within the step time limit of {seconds:g} s "
             "after a reset; it was stopped and the episode is gone (call reset() again, or raise "
             "step_timeout if the game is just slow to start)"
         )
+    guarded = frotz.__dict__.get("step")
+    if isinstance(guarded, GuardedStep):
+        guarded.broken = False  # a fresh game
     return result
 
 
 def guard_steps(frotz: Any, seconds: float | None) -> None:
-    """Guard every ``frotz.step`` call with a time limit of ``seconds`` (``None``: unguard).
+    """Guard every ``frotz.step`` call: Ctrl-C stops it, and so does a time limit of ``seconds``
+    (``None``: no limit). Also starts the Ctrl-C listener when called from the main thread.
 
     Raises:
         TypeError: ``seconds`` is not a number.
         ValueError: ``seconds`` is not positive.
     """
-    if seconds is None:
-        frotz.__dict__.pop("step", None)
-        return
-    seconds = check_timeout(seconds, "step_timeout")
+    if seconds is not None:
+        seconds = check_timeout(seconds, "step_timeout")
+    INTERRUPTS.install()
     frotz.step = GuardedStep(frotz, seconds, type(frotz).step.__get__(frotz))
 
 
@@ -237,9 +354,12 @@ def check_timeout(value: Any, name: str) -> float:
 
 
 __all__ = [
+    "INTERRUPTS",
     "WATCHDOG",
     "EmulatorSnapshot",
     "GuardedStep",
+    "InterruptListener",
+    "StepInterruptedError",
     "StepTimeoutError",
     "Watchdog",
     "check_timeout",
