@@ -27,6 +27,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "s2b.cli.serve",
     "s2b.cli.align",
     "s2b.cli.demo",
+    "s2b.cli.score",
+    "s2b.cli.judge",
 )
 
 
