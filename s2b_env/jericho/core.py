@@ -107,6 +107,8 @@ META_REFUSAL = "[That command controls the game program, not the story, and is n
 EMPTY_ACTION_NOTE = "the action is empty: the game received an empty line (Enter)"
 #: The fixed reply to any action after the game has ended.
 ENDED_REFUSAL = "[The game is over. Reset the environment to play again.]"
+#: The observation of a command the step watchdog stopped (the game is as it was before it).
+TIMEOUT_REFUSAL = "[The game did not answer in time; the command was stopped and nothing happened.]"
 
 
 def is_meta_command(command: str) -> bool:

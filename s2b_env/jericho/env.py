@@ -26,7 +26,7 @@ from s2b_env.jericho.records import (
     copy_emulator_state,
 )
 from s2b_env.jericho.valid_actions import ValidActionConfig, ValidActionFinder
-from s2b_env.jericho.watchdog import guard_steps, guarded_reset
+from s2b_env.jericho.watchdog import StepTimeoutError, guard_steps, guarded_reset
 
 
 class JerichoEnv(GameHooks, gym.Env[str, str]):
@@ -88,9 +88,11 @@ class JerichoEnv(GameHooks, gym.Env[str, str]):
         valid_actions: Add ``info["valid_actions"]`` every step: ``True`` or a
             :class:`~s2b_env.jericho.valid_actions.ValidActionConfig` (or its fields as a dict).
         step_timeout: Seconds a command may run in the emulator; past it the command is stopped,
-            the game restored and :class:`~s2b_env.jericho.watchdog.StepTimeoutError` raised. A reset
-            (the game's start-up up to its first prompt) has the same limit; a stopped reset
-            raises it too and leaves the env needing another ``reset``. ``None``
+            the game restored, and the step returns :data:`core.TIMEOUT_REFUSAL` with the reason
+            in ``info["warnings"]`` and ``refused`` set (the episode goes on). A reset (the
+            game's start-up up to its first prompt) has the same limit; a stopped reset raises
+            :class:`~s2b_env.jericho.watchdog.StepTimeoutError` and leaves the env needing
+            another ``reset``. ``None``
             (default) sets no limit and saves ~5 us a step.
 
     For other modules: :meth:`probe`, :meth:`probe_raw` and :meth:`probing` (the emulator
@@ -248,7 +250,12 @@ class JerichoEnv(GameHooks, gym.Env[str, str]):
             self._info = self._refused_info(cleaned.warnings)
             return refusal, 0.0, self._ended, False, dict(self._info)
 
-        raw, _, done, facts = self._frotz.step(cleaned.text)
+        try:
+            raw, _, done, facts = self._frotz.step(cleaned.text)
+        except StepTimeoutError as exc:  # stopped and the game restored: report it and go on
+            self._observation = core.TIMEOUT_REFUSAL
+            self._info = self._refused_info([*cleaned.warnings, str(exc)])
+            return self._observation, 0.0, False, False, dict(self._info)
         self._memory.stale = True
         self._steps += 1
         output = self._parse(raw, "step")

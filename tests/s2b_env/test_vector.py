@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import functools
+import time
 from pathlib import Path
 
 import gymnasium as gym
 import pytest
 
 from s2b_env.jericho.env import JerichoEnv
-from s2b_env.jericho.watchdog import StepTimeoutError
 from s2b_env.vector import make_async
 from tests.conftest import GAMES_DIR
 from tests.s2b_env.watchdog_room import build_watchdog_room
@@ -93,15 +93,17 @@ def test_jiminy_envs_run_in_workers(games_dir: Path) -> None:
     assert "leaflet" in got[0][1][0] and got[0][1] != got[1][1]
 
 
-@pytest.mark.filterwarnings("ignore:.*ERROR:UserWarning")  # gymnasium reports the worker's error
-def test_a_hang_in_a_worker_surfaces_as_an_error_not_a_hang(tmp_path: Path) -> None:
+def test_a_hang_in_a_worker_is_reported_not_a_hang(tmp_path: Path) -> None:
     room = build_watchdog_room(tmp_path)
     make = functools.partial(JerichoEnv, story_file=str(room), step_timeout=0.5)
     envs = gym.vector.AsyncVectorEnv([make, make], shared_memory=False)
     try:
         envs.reset(seed=[1, 2])
-        with pytest.raises(StepTimeoutError, match="spin lever"):
-            envs.step(["take box", "spin lever"])
+        start = time.monotonic()
+        _, _, terminated, _, infos = envs.step(["take box", "spin lever"])
+        assert time.monotonic() - start < 10 and not terminated.any()
+        assert not infos["refused"][0] and infos["refused"][1]
+        assert any("spin lever" in w for w in infos["warnings"][1])
     finally:
         envs.close(terminate=True)
 

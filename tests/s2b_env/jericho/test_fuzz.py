@@ -24,7 +24,6 @@ from s2b_env.inform.build import own_game_names
 from s2b_env.inform.env import S2BGameEnv
 from s2b_env.jericho.action_candidates import game_vocabulary
 from s2b_env.jericho.env import JerichoEnv
-from s2b_env.jericho.watchdog import StepTimeoutError
 from s2b_env.jiminy.env import JiminyCricketEnv
 from tests.conftest import GAMES_DIR, shared_jericho_games, shared_jiminy_games
 from tests.s2b_env.watchdog_room import build_watchdog_room
@@ -129,11 +128,10 @@ def test_the_watchdog_fires_on_provoked_hangs_while_fuzzing(tmp_path: Path) -> N
         command = str(rng.choice(commands))
         spins += command.startswith("spin")
         before = ram(env)
-        try:
-            observation, _, terminated, _, info = env.step(command)
-        except StepTimeoutError:
+        observation, _, terminated, _, info = env.step(command)
+        if any("step time limit" in w for w in info["warnings"]):  # reported, the game goes on
             fired += 1
-            assert command.startswith("spin")
+            assert command.startswith("spin") and info["refused"]
             assert ram(env) == before, "the game was not restored after the hang"
             continue
         assert not command.startswith("spin")
