@@ -21,13 +21,9 @@ with the URL and the server's own message.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import socket
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -45,6 +41,7 @@ from agents.backends.base import (
     validate_generation,
     validate_messages,
 )
+from agents.backends.http_util import Cutoff, DeadlineExceeded, TokenLRU
 from s2b_env.errors import require
 
 TOP_LOGPROBS = 20  # vLLM's default --max-logprobs
@@ -58,60 +55,8 @@ TOKEN_CACHE_SIZE = 4096
 PROMPT_CACHE_SIZE = 16
 
 
-class _LRU:
-    """A small thread-safe least-recently-used map of text to token ids."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[str, tuple[int, ...]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> tuple[int, ...] | None:
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key: str, value: tuple[int, ...]) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-
 class MalformedReplyError(ServerError, ValueError):
     """The server answered, but not with what the OpenAI/vLLM API promises."""
-
-
-class _DeadlineExceeded(Exception):
-    """A reply was not complete by its deadline (turned into a ServerTimeoutError)."""
-
-
-class _Cutoff:
-    """Shuts a streaming reply's socket down at a deadline, waking a read blocked on it."""
-
-    def __init__(self, reply: Any, deadline: float) -> None:
-        self.fired = False
-        self._socket = None
-        stream = reply.extensions.get("network_stream")
-        if stream is not None and hasattr(stream, "get_extra_info"):
-            self._socket = stream.get_extra_info("socket")
-        self._timer: threading.Timer | None = None
-        if self._socket is not None:
-            self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
-            self._timer.daemon = True
-            self._timer.start()
-
-    def _fire(self) -> None:
-        self.fired = True
-        with contextlib.suppress(OSError):
-            self._socket.shutdown(socket.SHUT_RDWR)
-
-    def cancel(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
 
 
 class OpenAIBackend(ModelBackend):
@@ -165,8 +110,8 @@ class OpenAIBackend(ModelBackend):
         self.backoff = backoff
         # Token ids of short texts (answer tokens, game commands: asked for again and again) and
         # of the chat prompts this backend built (so scoring does not tokenize them once more).
-        self._tokens: _LRU = _LRU(TOKEN_CACHE_SIZE)
-        self._prompts: _LRU = _LRU(PROMPT_CACHE_SIZE)
+        self._tokens: TokenLRU = TokenLRU(TOKEN_CACHE_SIZE)
+        self._prompts: TokenLRU = TokenLRU(PROMPT_CACHE_SIZE)
         if api_key is None:
             api_key = os.environ.get("S2B_API_KEY") or None
         if api_key is not None and not api_key.strip():
@@ -217,7 +162,7 @@ class OpenAIBackend(ModelBackend):
                 time.sleep(self.backoff * 2 ** (attempt - 1))
             try:
                 reply = self._send(method, url, payload)
-            except (httpx.TimeoutException, _DeadlineExceeded) as exc:
+            except (httpx.TimeoutException, DeadlineExceeded) as exc:
                 last = ServerTimeoutError(
                     f"{method} {url}: no reply within {self.timeout:g} s (the whole reply, "
                     f"after {attempt + 1} attempt(s)); is the server overloaded or stuck? "
@@ -265,23 +210,23 @@ class OpenAIBackend(ModelBackend):
         them).
 
         Raises:
-            _DeadlineExceeded: The reply was not complete by the deadline.
+            DeadlineExceeded: The reply was not complete by the deadline.
             httpx.TimeoutException, httpx.TransportError: As httpx raises them.
         """
         httpx = self._httpx
         deadline = time.monotonic() + self.timeout
         timeout = httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0))
         with self._client.stream(method, url, json=payload, timeout=timeout) as reply:
-            cutoff = _Cutoff(reply, deadline)
+            cutoff = Cutoff(reply, deadline)
             chunks: list[bytes] = []
             try:
                 for chunk in reply.iter_bytes():
                     chunks.append(chunk)
                     if time.monotonic() > deadline:
-                        raise _DeadlineExceeded(f"{len(b''.join(chunks))} bytes by the deadline")
+                        raise DeadlineExceeded(f"{len(b''.join(chunks))} bytes by the deadline")
             except httpx.TransportError:
                 if cutoff.fired or time.monotonic() > deadline:
-                    raise _DeadlineExceeded("the reply was cut at the deadline") from None
+                    raise DeadlineExceeded("the reply was cut at the deadline") from None
                 raise
             finally:
                 cutoff.cancel()
