@@ -21,7 +21,7 @@ class HumanAgent:
         self._read = read or input
         self.prompt = prompt
 
-    def reset(self) -> None:
+    def reset(self, observation: str = "", info: dict[str, Any] | None = None) -> None:
         """Nothing to forget."""
 
     def act(self, observation: str, info: dict[str, Any]) -> str:

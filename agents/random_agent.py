@@ -42,7 +42,7 @@ class RandomAgent:
         self.use_nouns = use_nouns
         self._rng = np.random.default_rng(seed)
 
-    def reset(self) -> None:
+    def reset(self, observation: str = "", info: dict[str, Any] | None = None) -> None:
         """Nothing to forget: the generator keeps running across episodes."""
 
     def reseed(self, seed: int | None) -> None:

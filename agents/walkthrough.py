@@ -75,7 +75,7 @@ class WalkthroughAgent:
         """Commands not played yet in this episode."""
         return len(self.commands) - self._next
 
-    def reset(self) -> None:
+    def reset(self, observation: str = "", info: dict[str, Any] | None = None) -> None:
         """Start again from the first command."""
         self._next = 0
 

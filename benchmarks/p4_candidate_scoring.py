@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from agents.backends.transformers_backend import TransformersBackend
-    from training.survey import load_survey
+    from training.survey_io import load_survey
 
     backend = TransformersBackend(threads=args.threads)
     survey = load_survey()

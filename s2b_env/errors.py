@@ -22,6 +22,11 @@ class StoryFileError(S2BError, ValueError):
     """A file exists but is not a Z-machine story file s2b can run."""
 
 
+class ConfigError(S2BError, ValueError):
+    """A setting (a command-line option, a config field, a keyword) has a bad value; the message
+    names the setting, what was expected and what was given."""
+
+
 class DataError(S2BError, ValueError):
     """A data file (annotations, scenarios, survey, walkthrough...) has a bad record.
 

@@ -2,7 +2,7 @@
 
 A trajectory file starts with one header object and continues with step objects::
 
-    {"type": "header", "format": "s2b-trajectory", "version": "1.0", "s2b_version": "0.1.0",
+    {"type": "header", "format": "s2b-trajectory", "version": "1.1", "s2b_version": "0.1.0",
      "run_id": "...", "env_id": "s2b/jericho-zork1-v0", "game": "zork1",
      "game_checksum": "sha256:...", "created": "2026-11-24T17:00:00+00:00", "config": {...}}
     {"type": "step", "run_id": "...", "episode_id": 0, "env_id": "...", "seed": 7, "step": 0,
@@ -10,7 +10,10 @@ A trajectory file starts with one header object and continues with step objects:
      "truncated": false, "info": {...}}
 
 Step 0 of each episode is the reset (``action`` is ``null``). ``info`` holds the env's whole info
-dict (its extras included). Every line is flushed when written, so a crash loses at most the step
+dict (its extras included). Since version 1.1 a step may carry ``"choice"``: what the agent
+considered (``candidates``, ``probabilities``, ``chosen``, ``extra``; see
+:class:`agents.base.AgentChoice`). Each finished episode ends with an ``{"type": "episode", ...}``
+record holding its result and metrics. Every line is flushed when written, so a crash loses at most the step
 being written. Compatibility: readers accept every ``1.x`` file and refuse other major versions;
 later versions add fields and never remove or change one.
 """
@@ -29,7 +32,7 @@ from typing import IO, Any
 from s2b_env.errors import DataError
 
 FORMAT_NAME = "s2b-trajectory"
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 MAJOR_VERSION = 1
 STEP_FIELDS = (
     "run_id", "episode_id", "env_id", "seed", "step", "action", "observation", "reward", "score",

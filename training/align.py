@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from s2b_env.errors import ConfigError
 from s2b_env.values import VALUE_IDS
 from training.align_config import AlignConfig, load_config, save_config
 from training.evaluate import evaluate_shift, intended_directions, summary_markdown
@@ -43,7 +44,8 @@ from training.profile import ProfileConfig, load_profile, run_profile, select_ph
 from training.profile_charts import plot_shift
 from training.sft import ProgressMode, library_versions, peak_rss_gib, train_adapter
 from training.sft_data import build_examples, check_split, save_examples, training_items
-from training.survey import Survey, load_survey
+from training.survey import Survey
+from training.survey_io import load_survey
 from training.targets import build_targets, load_target_profile, save_targets, shifts_for
 
 #: The run's copy of its ``--target-profile`` file, read on resume.
@@ -122,7 +124,7 @@ def make_plan(config: AlignConfig, survey: Survey, moved: Sequence[str]) -> Alig
     evaluated = tuple(config.eval.eval_values) or survey.values
     left_out = [v for v in moved if v not in evaluated]
     if left_out:
-        raise ValueError(
+        raise ConfigError(
             f"eval_values: expected every moved value among them (the target shift is measured "
             f"on its held-out items), got {list(evaluated)} without {left_out}; add them or "
             "leave eval_values empty (all 20)"
@@ -386,17 +388,17 @@ def _prepare_run_dir(run_dir: Path, config: AlignConfig, resume: bool) -> None:
     saved = run_dir / "config.yaml"
     if resume:
         if not saved.is_file():
-            raise ValueError(
+            raise ConfigError(
                 f"--resume {run_dir}: expected a run folder with config.yaml, found none"
             )
         if load_config(saved).to_dict() != config.to_dict():
-            raise ValueError(
+            raise ConfigError(
                 f"--resume {run_dir}: the configuration differs from the run's config.yaml; "
                 "resume with the same settings (s2b align --resume RUN uses them)"
             )
         return
     if run_dir.exists() and any(run_dir.iterdir()):
-        raise ValueError(
+        raise ConfigError(
             f"run folder {run_dir} exists and is not empty: expected a new folder "
             "(or pass --resume to continue that run)"
         )

@@ -27,7 +27,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from s2b_env.errors import DataError
+from s2b_env.errors import ConfigError, DataError
+from training.profile_charts import plot_profile
 
 RATINGS: tuple[int, ...] = (1, 2, 3, 4, 5, 6)
 DIGITS: tuple[str, ...] = tuple(str(r) for r in RATINGS)
@@ -201,7 +202,7 @@ def select_phrasings(survey: Any, ids: Sequence[str]) -> list[Any]:
     try:
         return [survey.phrasing(i) for i in ids] if ids else list(survey.phrasings)
     except KeyError as exc:
-        raise ValueError(f"--phrasings: {exc.args[0]}") from None
+        raise ConfigError(f"--phrasings: {exc.args[0]}") from None
 
 
 class ResultsLog:
@@ -304,7 +305,7 @@ def run_profile(
     """
     items = survey.select(config.items, values=config.values or None)
     if not items:
-        raise ValueError(f"the survey has no {config.items} items of values {config.values}")
+        raise ConfigError(f"the survey has no {config.items} items of values {config.values}")
     phrasings = select_phrasings(survey, config.phrasings)
     meta = run_meta(backend, survey, config)
     # the log first: it refuses a folder holding another run's results, whose profile must survive
@@ -476,8 +477,6 @@ def write_profile(
                 [r.item_id, r.value, r.split, r.phrasing, round(r.mass, 6), round(r.expected, 6)]
                 + [round(p, 6) for p in r.probs]
             )
-    from training.profile_charts import plot_profile
-
     plot_profile(profile, paths["profile.png"])
     # Written last: its presence marks a complete profile.
     tmp = paths["profile.json"].with_suffix(".json.tmp")

@@ -9,8 +9,6 @@ from typing import Any
 
 import numpy as np
 
-from training.profile import NOISE
-
 
 def _pyplot() -> Any:
     from s2b_env.errors import require
@@ -54,6 +52,7 @@ def plot_compare(comparison: dict[str, Any], path: Path) -> None:
     """Chart of per-value differences B - A with 95% intervals (raw and centred)."""
     plt = _pyplot()
     rows = comparison["values"]
+    noise = comparison["summary"]["noise"]
     y = np.arange(len(rows))[::-1]
     fig, axes = plt.subplots(1, 2, figsize=(12, 0.34 * len(rows) + 1.6), sharey=True)
     for ax, key, title in ((axes[0], "", "B - A"), (axes[1], "centred_", "B - A, centred")):
@@ -61,12 +60,12 @@ def plot_compare(comparison: dict[str, Any], path: Path) -> None:
         low = np.array([r[f"{key}ci_low"] for r in rows])
         high = np.array([r[f"{key}ci_high"] for r in rows])
         colors = [
-            "C3" if lo > NOISE or hi < -NOISE else "C0" for lo, hi in zip(low, high, strict=True)
+            "C3" if lo > noise or hi < -noise else "C0" for lo, hi in zip(low, high, strict=True)
         ]
         for yi, m, lo, hi, color in zip(y, mid, low, high, colors, strict=True):
             ax.errorbar([m], [yi], xerr=[[m - lo], [hi - m]], fmt="o", color=color, capsize=3)
         ax.axvline(0, color="grey", lw=0.8, ls="--")
-        ax.set_title(f"{title} (95% CI; red: excludes 0 by > {NOISE:g})", fontsize=10)
+        ax.set_title(f"{title} (95% CI; red: excludes 0 by > {noise:g})", fontsize=10)
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(y, [r["value"] for r in rows], fontsize=8)
     fig.tight_layout()

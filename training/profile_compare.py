@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from training.profile import NOISE, interval95, write_rows_csv
+from training.profile_charts import plot_compare
 
 
 def compare_profiles(
@@ -89,7 +90,5 @@ def write_comparison(comparison: dict[str, Any], out: Path) -> dict[str, Path]:
     paths = {n: out / n for n in ("compare.json", "compare.csv", "compare.png")}
     paths["compare.json"].write_text(json.dumps(comparison, indent=1) + "\n")
     write_rows_csv(paths["compare.csv"], comparison["values"])
-    from training.profile_charts import plot_compare
-
     plot_compare(comparison, paths["compare.png"])
     return paths

@@ -13,12 +13,13 @@ The survey is the instrument of the method: a model rates how much each statemen
   (may hold ``{scale}``), ``assistant_prefix`` (text the assistant turn starts with, so that the
   next token is the digit) and ``note``.
 
-:func:`load_survey` reads and validates both; every problem is a :class:`~s2b_env.errors.DataError`
-naming the file, the line and the field. The file reading lives in :mod:`training.survey_io`
-(``load_items``, ``load_phrasings``). This module imports nothing heavy.
+:func:`training.survey_io.load_survey` reads and validates both; every problem is a :class:`~s2b_env.errors.DataError`
+naming the file, the line and the field. This module is the survey's model; reading files into it
+lives one layer up, in :mod:`training.survey_io` (``load_survey``, ``load_items``,
+``load_phrasings``). This module imports nothing heavy.
 
 Example:
-    >>> from training.survey import load_survey
+    >>> from training.survey_io import load_survey
     >>> survey = load_survey()
     >>> item = survey.select("heldout", ["hedonism"])[0]
     >>> messages = survey.phrasings[0].messages(item)
@@ -339,32 +340,6 @@ def default_phrasings_path() -> Path:
     from games import data_path
 
     return data_path(*_DEFAULT_PHRASINGS)
-
-
-def load_survey(
-    items_path: str | Path | None = None, phrasings_path: str | Path | None = None
-) -> Survey:
-    """Read and validate a survey.
-
-    Args:
-        items_path: A ``.jsonl`` or ``.csv`` items file; default: the shipped
-            ``games/survey/items.jsonl``.
-        phrasings_path: A phrasings ``.json`` file; default: the shipped
-            ``games/survey/phrasings.json``.
-
-    Returns:
-        The survey.
-
-    Raises:
-        DataError: A file is missing or has a bad record; the error names file, line and field.
-    """
-    from training.survey_io import load_items, load_phrasings
-
-    items = load_items(default_items_path() if items_path is None else items_path)
-    phrasings = load_phrasings(
-        default_phrasings_path() if phrasings_path is None else phrasings_path
-    )
-    return Survey(items=items, phrasings=phrasings)
 
 
 # --- checks shared by the dataclasses and the loaders --------------------------------------------

@@ -3,8 +3,7 @@
 The survey's model (:class:`~training.survey.SurveyItem`, :class:`~training.survey.Phrasing`, the
 scale and the record checks) lives in :mod:`training.survey`; this module turns files into those
 objects, and every problem is a :class:`~s2b_env.errors.DataError` naming the file, the line and the
-field. :mod:`training.survey` re-exports :func:`load_items` and :func:`load_phrasings`, so callers
-import them from there.
+field. :func:`load_survey` reads both files of a survey (the shipped ones by default).
 
 Example:
     >>> from training.survey_io import load_items
@@ -33,6 +32,7 @@ from training.survey import (
     PHRASING_REQUIRED,
     SPLITS,
     Phrasing,
+    Survey,
     SurveyItem,
     _id_problem,
     _split_problem,
@@ -40,8 +40,34 @@ from training.survey import (
     _text_problem,
     _user_problem,
     _value_problem,
+    default_items_path,
+    default_phrasings_path,
     normalize_text,
 )
+
+
+def load_survey(
+    items_path: str | Path | None = None, phrasings_path: str | Path | None = None
+) -> Survey:
+    """Read and validate a survey.
+
+    Args:
+        items_path: A ``.jsonl`` or ``.csv`` items file; default: the shipped
+            ``games/survey/items.jsonl``.
+        phrasings_path: A phrasings ``.json`` file; default: the shipped
+            ``games/survey/phrasings.json``.
+
+    Returns:
+        The survey.
+
+    Raises:
+        DataError: A file is missing or has a bad record; the error names file, line and field.
+    """
+    items = load_items(default_items_path() if items_path is None else items_path)
+    phrasings = load_phrasings(
+        default_phrasings_path() if phrasings_path is None else phrasings_path
+    )
+    return Survey(items=items, phrasings=phrasings)
 
 
 def load_items(path: str | Path) -> tuple[SurveyItem, ...]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+from s2b_env.errors import ConfigError
 from s2b_env.values import VALUE_IDS
 
 
@@ -50,11 +51,11 @@ def check_value_ids(values: Iterable[str] | str, name: str) -> tuple[str, ...]:
         The ids as a tuple, in the given order.
 
     Raises:
-        ValueError: An id is unknown (``"<name>: unknown value id ..."``, with the closest id).
+        ConfigError: An id is unknown (a ``ValueError``) (``"<name>: unknown value id ..."``, with the closest id).
     """
     chosen = (values,) if isinstance(values, str) else tuple(values)
     for v in chosen:
         problem = value_id_problem(v)
         if problem:
-            raise ValueError(f"{name}: {problem}")
+            raise ConfigError(f"{name}: {problem}")
     return chosen

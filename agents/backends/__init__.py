@@ -1,4 +1,5 @@
-"""Model backends: one interface (:mod:`agents.backends.base`), two implementations.
+"""Model backends: one interface (:mod:`agents.backends.base`), two implementations, and the
+factory that picks one (:mod:`agents.backends.factory`).
 
 * :class:`agents.backends.transformers_backend.TransformersBackend`: in-process transformers model
   on the CPU, optional peft LoRA adapter.
@@ -18,12 +19,12 @@ from agents.backends.base import (
     ContinuationScore,
     Generation,
     ModelBackend,
-    ModelNotFoundError,
     ServerError,
     ServerTimeoutError,
     TokenDistribution,
-    make_backend,
 )
+from agents.backends.factory import make_backend
+from agents.models import ModelNotFoundError
 
 __all__ = [
     "BACKENDS",

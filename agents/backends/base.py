@@ -22,7 +22,6 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 from s2b_env.errors import S2BError
@@ -33,10 +32,6 @@ BACKENDS: tuple[str, ...] = ("transformers", "openai")
 
 class BackendError(S2BError):
     """A model backend could not do what was asked; the message says why and how to fix it."""
-
-
-class ModelNotFoundError(BackendError, FileNotFoundError):
-    """The model named by ``--model`` is neither a local model folder nor available offline."""
 
 
 class AdapterError(BackendError, ValueError):
@@ -353,28 +348,3 @@ def validate_messages(messages: Sequence[Message]) -> list[dict[str, str]]:
             raise TypeError(f"message {i}: expected string content, got {type(content).__name__}")
         out.append({"role": role, "content": content})
     return out
-
-
-def make_backend(config: BackendConfig) -> ModelBackend:
-    """Build the backend that ``config`` selects (heavy imports happen here, not at import time)."""
-    if config.backend == "transformers":
-        from agents.backends.transformers_backend import TransformersBackend
-
-        return TransformersBackend(config.model, adapter=config.adapter, dtype=config.dtype)
-    from agents.backends.openai_backend import OpenAIBackend
-
-    return OpenAIBackend(
-        config.base_url,
-        model=config.model,
-        adapter=config.adapter,
-        timeout=config.timeout,
-        max_retries=config.max_retries,
-        concurrency=config.concurrency,
-    )
-
-
-def is_local_path(spec: str) -> bool:
-    """Whether ``spec`` looks like a filesystem path rather than a hub id like ``org/name``."""
-    return (
-        spec.startswith(("/", ".", "~")) or Path(spec).expanduser().exists() or spec.count("/") != 1
-    )

@@ -48,11 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, console: Console | None = None) -> int:
     """Run the ``s2b`` command; returns the process exit status.
 
-    Errors caused by input (bad files, unknown games, bad options) are printed as one clear line
-    without a traceback and give exit status 2.
+    * 0: done; 130: interrupted (Ctrl-C).
+    * 2: a problem with the input: s2b's own errors (:class:`s2b_env.errors.S2BError`: bad
+      files, options or config, a missing game or model) and file-system errors (``OSError``:
+      a missing file, no permission, a full disk), shown as one line without a traceback;
+      argparse's usage errors also exit 2.
+    * 1: anything else is a bug in s2b (a plain ``ValueError`` inside the library included):
+      one line saying so, and that ``S2B_DEBUG=1`` shows the traceback.
     """
-    import gymnasium
-
+    from s2b.cli._common import progress_mode
     from s2b_env.errors import S2BError
 
     parser = build_parser()
@@ -61,26 +65,26 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     if not getattr(args, "handler", None):
         parser.print_help()
         return 0
-    if getattr(args, "progress", None) == "rich" and not console.is_terminal:
-        args.progress = "plain"  # a live bar needs a terminal; logs and pipes get lines
+    debug = bool(os.environ.get("S2B_DEBUG"))
     try:
+        if getattr(args, "progress", None) is not None:
+            args.progress = progress_mode(args.progress, console)
         return int(args.handler(args, console) or 0)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]")
         return 130
-    except (
-        S2BError, ValueError, TypeError, FileNotFoundError, ImportError, gymnasium.error.Error,
-    ) as exc:  # fmt: skip
-        if os.environ.get("S2B_DEBUG"):
+    except (S2BError, OSError) as exc:
+        if debug:
             raise
         console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return 2
     except Exception as exc:
-        if os.environ.get("S2B_DEBUG"):
+        if debug:
             raise
         console.print(
             f"[bold red]internal error:[/] {type(exc).__name__}: {exc} "
-            "(this is a bug in s2b; run again with S2B_DEBUG=1 for the traceback and report it)",
+            "(this is a bug in s2b; run again with S2B_DEBUG=1 to see the traceback, and "
+            "report it)",
             highlight=False,
             soft_wrap=True,
         )

@@ -8,9 +8,11 @@ CLI never sets attributes from ``**kwargs``: it constructs the dataclass from pa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import types
 import typing
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
@@ -94,8 +96,27 @@ def add_dataclass_args(
     return actions
 
 
+@contextlib.contextmanager
+def config_errors() -> Iterator[None]:
+    """Turn the ``ValueError``/``TypeError`` of a settings check inside the block into a
+    :class:`~s2b_env.errors.ConfigError` (a user's bad option, exit 2, not a bug)."""
+    from s2b_env.errors import ConfigError, S2BError
+
+    try:
+        yield
+    except S2BError:
+        raise
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(str(exc)) from exc
+
+
 def dataclass_from_args(cls: type[T], args: argparse.Namespace, **overrides: Any) -> T:
-    """Construct ``cls`` from parsed arguments (validation runs in its ``__post_init__``)."""
+    """Construct ``cls`` from parsed arguments (validation runs in its ``__post_init__``).
+
+    Raises:
+        ConfigError: The dataclass refused a value (its ``ValueError`` or ``TypeError``, which
+            names the option): bad options are the user's to fix, not a bug.
+    """
     values: dict[str, Any] = {}
     for field in dataclasses.fields(cls):  # type: ignore[arg-type]
         if not field.init:
@@ -109,4 +130,5 @@ def dataclass_from_args(cls: type[T], args: argparse.Namespace, **overrides: Any
             if isinstance(value, list):
                 value = tuple(value)
             values[field.name] = value
-    return cls(**values)
+    with config_errors():
+        return cls(**values)

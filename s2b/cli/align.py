@@ -21,8 +21,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from s2b.cli._args import add_dataclass_args
+from s2b.cli._args import add_dataclass_args, config_errors
 from s2b.cli._common import add_progress
+from s2b_env.errors import ConfigError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -92,17 +93,19 @@ def _align(args: argparse.Namespace, console: Console) -> int:
             overrides[name] = getattr(args, name)
     if args.resume is not None:
         if overrides or args.config or args.run_dir:
-            raise ValueError(
+            raise ConfigError(
                 "--resume RUN_DIR continues a run with its own config.yaml: expected no other "
                 f"settings, got {', '.join(sorted(overrides)) or '--config/--run-dir'}"
             )
         run_dir = args.resume
-        config = load_config(run_dir / "config.yaml")
+        with config_errors():
+            config = load_config(run_dir / "config.yaml")
     else:
-        if args.config is not None:
-            config = load_config(args.config, overrides=overrides)
-        else:
-            config = build_config(overrides=overrides)
+        with config_errors():
+            if args.config is not None:
+                config = load_config(args.config, overrides=overrides)
+            else:
+                config = build_config(overrides=overrides)
         from training.align import default_run_dir
 
         run_dir = args.run_dir or default_run_dir(config)

@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from s2b.cli._common import add_progress
+from s2b_env.errors import ConfigError
 
 #: The values shown in the own-games table (those the routes pull apart most), short labels.
 SHOWN_VALUES = {"benevolence_caring": "caring", "universalism_concern": "concern",
@@ -81,7 +82,7 @@ def own_games_table(console: Console) -> list[dict[str, Any]]:
 
     import s2b_env  # noqa: F401
     from agents import WalkthroughAgent
-    from agents.runner import run_episode
+    from agents.engine import run_episode
     from s2b_env.inform.build import build_all_games, own_game_names
     from s2b_env.registration import env_id
 
@@ -121,31 +122,30 @@ def scenario_runs(
 ) -> dict[str, dict[str, dict[str, float]]]:
     """Each agent on the test split of both scenario kinds; mean value totals per agent."""
     import gymnasium as gym
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     import s2b_env  # noqa: F401
-    from agents.runner import run_episode
+    from agents.engine import run_episodes
+    from s2b.cli._observers import ProgressObserver
     from s2b_env.values import VALUE_IDS
 
     means: dict[str, dict[str, dict[str, float]]] = {}
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   console=console, disable=mode != "rich")  # fmt: skip
-    with _live(bar, console, mode):
-        for kind in ("dilemma", "judgment"):
-            env = gym.make(f"s2b/{kind}-v0", split="test")
-            items = [item.id for item in env.unwrapped.items]
-            items = items[:episodes] if episodes else items
+    for kind in ("dilemma", "judgment"):
+        env = gym.make(f"s2b/{kind}-v0", split="test")
+        items = [item.id for item in env.unwrapped.items]
+        items = items[:episodes] if episodes else items
+        try:
             for name, agent in agents.items():
-                task = bar.add_task(f"{kind} · {name}", total=len(items))
+                progress = ProgressObserver(console, mode, f"{kind} · {name}", per_episode=False)
+                summary = run_episodes(
+                    env, agent, episodes=len(items), seed=0, observers=[progress],
+                    reset_options=lambda k, ids=items: {"item_id": ids[k]},
+                )  # fmt: skip
                 totals = dict.fromkeys(VALUE_IDS, 0.0)
-                for k, item_id in enumerate(items):
-                    result = run_episode(env, agent, seed=k, reset_options={"item_id": item_id})
+                for result in summary.episodes:
                     for vid, x in result.metrics.get("value_totals", {}).items():
                         totals[vid] += x / len(items)
-                    bar.advance(task)
-                if mode == "plain":
-                    console.print(f"{kind} · {name}: {len(items)} episodes", highlight=False)
                 means.setdefault(kind, {})[name] = totals
+        finally:
             env.close()
     return means
 
@@ -171,7 +171,7 @@ def scenario_table(means: dict[str, dict[str, dict[str, float]]]) -> Table:
 
 def demo(args: argparse.Namespace, console: Console) -> int:
     if args.episodes is not None and args.episodes < 1:
-        raise ValueError(f"--episodes must be >= 1, got {args.episodes}")
+        raise ConfigError(f"--episodes must be >= 1, got {args.episodes}")
     started = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
     console.rule("s2b demo: Survey-to-Behavior on what ships with s2b")
@@ -181,10 +181,10 @@ def demo(args: argparse.Namespace, console: Console) -> int:
 
     agents: dict[str, Any] = {"random": RandomAgent(seed=0)}
     if not args.no_model:
-        from agents.backends.base import BackendConfig, make_backend
+        from agents.backends import BackendConfig, make_backend
         from s2b.cli.profile import profile_table
         from training.profile import ProfileConfig, run_profile
-        from training.survey import load_survey
+        from training.survey_io import load_survey
 
         backend = make_backend(BackendConfig(model=args.model, adapter=args.adapter))
         config = ProfileConfig(

@@ -1,19 +1,25 @@
-"""``s2b play GAME``: play a game in the terminal, or watch an agent play it."""
+"""``s2b play ENV``: play a game in the terminal, or watch an agent play it.
+
+A person is an agent (:class:`agents.HumanAgent`, reading the terminal) and the screen is an
+observer (:class:`PlayScreen`): the episode runs in the engine like every other.
+"""
 
 from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 
+from agents.engine import EpisodeObserver, EpisodeResult, StepEvent
 from s2b.cli._common import (
-    add_env_args,
-    add_games_dir,
-    add_step_timeout,
+    add_agent_options,
+    add_env_options,
+    check_agent_options,
+    close_agent,
+    env_name,
     make_agent,
     make_env,
     parse_env_args,
@@ -25,26 +31,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "play",
         help="play a game yourself (or watch an agent) with score, moves and labels shown",
-        description="Play GAME in the terminal. GAME is an id (s2b/jericho-zork1-v0) or a short "
+        description="Play ENV in the terminal. ENV is an id (s2b/jericho-zork1-v0) or a short "
         "name (zork1, jiminy-zork1, s2b-<name>, judgment). Type /quit or Ctrl-D to stop.",
     )
-    parser.add_argument("game", help="environment id or short name")
-    add_games_dir(parser)
-    parser.add_argument(
-        "--agent",
-        choices=("human", "random", "walkthrough"),
-        default="human",
-        help="who plays: you (default), or an agent you watch",
-    )
-    parser.add_argument("--seed", type=int, default=None, help="reset seed (and the agent's)")
-    parser.add_argument("--walkthrough", type=Path, default=None, help="walkthrough file to play")
-    parser.add_argument("--route", default=None, help="which of the game's walkthroughs to play")
-    parser.add_argument("--max-steps", type=int, default=None, help="stop after this many actions")
+    add_env_options(parser)
+    add_agent_options(parser, default="human")
     parser.add_argument(
         "--delay", type=float, default=0.0, help="seconds between an agent's moves (default 0)"
     )
-    add_step_timeout(parser)
-    add_env_args(parser)
     parser.set_defaults(handler=play)
 
 
@@ -95,51 +89,80 @@ def describe_step(info: dict[str, Any], reward: float | None = None) -> list[Tex
     return lines
 
 
-def play(args: argparse.Namespace, console: Console) -> int:
-    from agents import AgentFinished, HumanAgent
+class PlayScreen(EpisodeObserver):
+    """The player's screen: each observation with its status, labels, errors and warnings.
 
+    Args:
+        console: Where to show it.
+        title: The rule's title (the env id).
+        echo: Show the agent's actions (a person's own typing is already on the screen).
+        delay: Seconds to wait after each of an agent's moves.
+    """
+
+    def __init__(self, console: Console, title: str, *, echo: bool, delay: float = 0.0) -> None:
+        self.console = console
+        self.title = title
+        self.echo = echo
+        self.delay = delay
+
+    def _show(self, observation: str, info: dict[str, Any], reward: float | None = None) -> None:
+        self.console.print(observation, markup=False, highlight=False)
+        for line in describe_step(info, reward):
+            self.console.print(line)
+
+    def on_episode_start(
+        self, episode_id: int, seed: int | None, observation: str, info: dict[str, Any]
+    ) -> None:
+        self.console.rule(self.title)
+        self._show(observation, info)
+
+    def on_step(self, event: StepEvent) -> None:
+        if self.echo:
+            self.console.print(Text(f"> {event.action}", style="bold"))
+        self._show(event.next_observation, event.info, event.reward)
+        if event.terminated or event.truncated:
+            ended = "The game is over" if event.terminated else "Time limit reached"
+            self.console.print(f"[bold]{ended}.[/]")
+        elif self.delay > 0:
+            time.sleep(self.delay)
+
+    def on_episode_end(self, result: EpisodeResult) -> None:
+        if result.end_reason == "agent" and result.end_detail:
+            self.console.print(f"[dim]({result.end_detail})[/]")
+        scored = "" if result.score is None else f", score {result.score}"
+        self.console.print(
+            f"[bold]{result.steps} actions, total reward {result.total_reward:g}{scored}[/]"
+        )
+
+
+def play(args: argparse.Namespace, console: Console) -> int:
+    from agents.engine import run_episodes
+
+    name = env_name(args)
+    check_agent_options(args)
+    if args.delay < 0:
+        from s2b_env.errors import ConfigError
+
+        raise ConfigError(f"--delay must be >= 0 seconds, got {args.delay}")
     env = make_env(
-        args.game, args.games_dir, parse_env_args(args.env_arg),
+        name, args.games_dir, parse_env_args(args.env_arg),
         step_timeout=args.step_timeout or None,
     )  # fmt: skip
+    agent = None
     try:
-        if args.agent == "human":
-            agent = HumanAgent(read=lambda prompt: console.input(f"[bold]{prompt}[/]"))
-        else:
-            agent = make_agent(
-                args.agent, env, seed=args.seed, walkthrough=args.walkthrough, route=args.route
-            )
-        agent.reset()
-        observation, info = env.reset(seed=args.seed)
-        console.rule(env.spec.id if env.spec else args.game)
-        console.print(observation, markup=False, highlight=False)
-        for line in describe_step(info):
-            console.print(line)
-        steps = 0
-        total = 0.0
-        while args.max_steps is None or steps < args.max_steps:
-            try:
-                action = agent.act(observation, info)
-            except AgentFinished as reason:
-                console.print(f"[dim]({reason})[/]")
-                break
-            if args.agent != "human":
-                console.print(Text(f"> {action}", style="bold"))
-            observation, reward, terminated, truncated, info = env.step(action)
-            steps += 1
-            total += reward
-            console.print(observation, markup=False, highlight=False)
-            for line in describe_step(info, reward):
-                console.print(line)
-            if terminated or truncated:
-                console.print(
-                    f"[bold]{'The game is over' if terminated else 'Time limit reached'}.[/]"
-                )
-                break
-            if args.delay > 0:
-                time.sleep(args.delay)
-        scored = "" if info.get("score") is None else f", score {info['score']}"
-        console.print(f"[bold]{steps} actions, total reward {total:g}{scored}[/]")
+        agent = make_agent(
+            args.agent, env, seed=args.seed, walkthrough=args.walkthrough, route=args.route,
+            args=args, read=lambda prompt: console.input(f"[bold]{prompt}[/]"),
+        )  # fmt: skip
+        screen = PlayScreen(
+            console, env.spec.id if env.spec else name, echo=args.agent != "human",
+            delay=args.delay,
+        )  # fmt: skip
+        run_episodes(
+            env, agent, episodes=1, seed=args.seed, max_steps=args.max_steps, observers=[screen]
+        )
     finally:
         env.close()
+        if agent is not None:
+            close_agent(agent)
     return 0

@@ -62,9 +62,9 @@ def _profile(
     from rich.live import Live
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from agents.backends.base import make_backend
+    from agents.backends import make_backend
     from training.profile import run_profile
-    from training.survey import load_survey
+    from training.survey_io import load_survey
 
     survey = load_survey()
     started = time.perf_counter()

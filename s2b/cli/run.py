@@ -1,13 +1,13 @@
-"""``s2b run``: episodes of an agent in an environment, with trajectories and a summary table."""
+"""``s2b run``: episodes of an agent in an environment, with trajectories and a summary table.
+
+The episodes are played by the engine (:func:`agents.engine.run_episodes`), which also writes
+``OUT/trajectory.jsonl`` and ``OUT/summary.json`` and resumes; this module parses the options,
+builds the env and the agent, and prints the tables.
+"""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import hashlib
-import json
-import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,17 +15,21 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from s2b.cli._args import add_dataclass_args, dataclass_from_args
 from s2b.cli._common import (
-    PROGRESS_MODES,
-    add_model_args,
+    add_agent_options,
+    add_env_options,
+    add_progress,
+    check_agent_options,
+    close_agent,
+    env_name,
     make_agent,
     make_env,
     model_settings,
     parse_env_args,
+    progress_mode,
 )
+from s2b_env.errors import ConfigError
 
-AGENTS = ("random", "walkthrough", "llm")
 #: Short column labels of episode metrics in the summary table (80 columns).
 METRIC_LABELS = {"immorality": "immoral", "bad_self": "bad-s", "good_others": "good-o",
                  "good_self": "good-s"}  # fmt: skip
@@ -33,99 +37,44 @@ METRIC_LABELS = {"immorality": "immoral", "bad_self": "bad-s", "good_others": "g
 END_LABELS = {"terminated": "over", "truncated": "time", "agent": "agent", "max_steps": "limit"}
 
 
-@dataclass
-class RunConfig:
-    """What ``s2b run`` does; every field is a command-line option."""
-
-    env: str = field(metadata={"help": "environment id or short name, e.g. s2b/jericho-zork1-v0"})
-    agent: str = field(
-        default="random",
-        metadata={"help": "agent: random, walkthrough, or llm (a model; see the model options)"},
-    )
-    episodes: int = field(default=1, metadata={"help": "number of episodes"})
-    seed: int = field(default=0, metadata={"help": "seed of episode 0; episode i uses seed + i"})
-    out: Path | None = field(
-        default=None,
-        metadata={
-            "help": "output directory for trajectory.jsonl and summary.json (none: no files)"
-        },
-    )
-    games_dir: Path | None = field(
-        default=None, metadata={"help": "games directory (default: the S2B_GAMES_DIR setting)"}
-    )
-    walkthrough: Path | None = field(
-        default=None, metadata={"help": "walkthrough file for the walkthrough agent"}
-    )
-    route: str | None = field(
-        default=None, metadata={"help": "which of the game's own walkthroughs to play"}
-    )
-    max_steps: int | None = field(
-        default=None, metadata={"help": "stop each episode after this many actions"}
-    )
-    step_timeout: float = field(
-        default=30.0,
-        metadata={
-            "help": "stop a game command that runs longer than this many seconds, restore the "
-            "game and report it (0: no watchdog)"
-        },
-    )
-    resume: bool = field(
-        default=False, metadata={"help": "continue a run in --out, skipping finished episodes"}
-    )
-    progress: str = field(
-        default="rich", metadata={"help": "progress display", "choices": list(PROGRESS_MODES)}
-    )
-    env_arg: tuple[str, ...] = field(
-        default=(),
-        metadata={"help": "extra environment keyword KEY=VALUE (VALUE read as JSON if it parses)"},
-    )
-
-    def __post_init__(self) -> None:
-        if self.agent not in AGENTS:
-            raise ValueError(f"--agent must be one of {', '.join(AGENTS)}, got {self.agent!r}")
-        if self.episodes < 1:
-            raise ValueError(f"--episodes must be >= 1, got {self.episodes}")
-        if self.max_steps is not None and self.max_steps < 1:
-            raise ValueError(f"--max-steps must be >= 1, got {self.max_steps}")
-        if self.progress not in PROGRESS_MODES:
-            raise ValueError(f"--progress must be one of {PROGRESS_MODES}, got {self.progress!r}")
-        if self.step_timeout < 0:
-            raise ValueError(f"--step-timeout must be >= 0 seconds, got {self.step_timeout}")
-        if self.resume and self.out is None:
-            raise ValueError("--resume needs --out DIR (the run to continue)")
-        if self.walkthrough is not None and self.agent != "walkthrough":
-            raise ValueError("--walkthrough is only for --agent walkthrough")
-
-    def run_id(self, extra: dict[str, Any] | None = None) -> str:
-        """A stable id of what determines the episodes (not of the output or display options)."""
-        ignored = {"out", "progress", "resume", "episodes"}
-        key = {k: v for k, v in self.jsonable().items() if k not in ignored}
-        key["extra"] = extra or {}
-        digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
-        return f"run-{digest}"
-
-    def jsonable(self) -> dict[str, Any]:
-        return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "run",
         help="run agent episodes, write trajectories, print a summary table",
-        description="Run --episodes episodes of --agent in --env. Trajectories (JSON Lines, "
-        "format v1) go to OUT/trajectory.jsonl, flushed every step; --resume continues a run.",
+        description="Run --episodes episodes of --agent in ENV. Trajectories (JSON Lines, "
+        "format v1) go to OUT/trajectory.jsonl, flushed every step, and a summary to "
+        "OUT/summary.json; --resume continues an interrupted run.",
     )
-    add_dataclass_args(parser, RunConfig)
-    add_model_args(parser)
+    add_env_options(parser)
+    add_agent_options(parser, default="random")
+    group = parser.add_argument_group("run")
+    group.add_argument("--episodes", type=int, default=1, help="number of episodes (default: 1)")
+    group.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder for trajectory.jsonl and summary.json (none: no files)",
+    )
+    group.add_argument(
+        "--resume",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="continue the run in --out, skipping finished episodes",
+    )
+    add_progress(group)
     parser.set_defaults(handler=run)
 
 
-def _completed_episodes(path: Path) -> dict[int, dict[str, Any]]:
-    from s2b_env.trajectory import read_trajectory
-
-    if not path.exists():
-        return {}
-    return {e.episode_id: e.summary for e in read_trajectory(path).episodes if e.complete}
+def run_config(args: argparse.Namespace) -> dict[str, Any]:
+    """What, besides env, seed and limits, determines the episodes (part of the run id)."""
+    return {
+        "agent": args.agent,
+        "env_args": parse_env_args(list(args.env_arg)),
+        "walkthrough": None if args.walkthrough is None else str(args.walkthrough),
+        "route": args.route,
+        "step_timeout": args.step_timeout,
+        "model": model_settings(args) if args.agent == "llm" else None,
+    }
 
 
 def summary_table(results: list[dict[str, Any]], title: str) -> Table:
@@ -196,110 +145,39 @@ def value_table(results: list[dict[str, Any]]) -> Table | None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
-    from rich.live import Live
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from agents.engine import run_episodes
+    from s2b.cli._observers import ProgressObserver
 
-    from agents.runner import run_episode
-    from s2b_env.trajectory import TrajectoryWriter, keep_complete_episodes, read_header
-
-    config = dataclass_from_args(RunConfig, args)
-    env = make_env(
-        config.env, config.games_dir, parse_env_args(list(config.env_arg)),
-        step_timeout=config.step_timeout or None,
-    )  # fmt: skip
-    env_id = env.spec.id if env.spec else config.env
-    model = model_settings(args) if config.agent == "llm" else None
-    run_id = config.run_id(model)
-    writer = None
-    done: dict[int, dict[str, Any]] = {}
-    if config.out is not None:
-        path = config.out / "trajectory.jsonl"
-        if path.exists() and path.stat().st_size and not config.resume:
-            raise ValueError(
-                f"{path} exists; pass --resume to continue that run, or choose another --out"
-            )
-        if config.resume and path.exists():
-            # Check the run before the rewrite, so a refused resume leaves the file as it was.
-            saved = read_header(path)
-            if saved.get("run_id") != run_id:
-                raise ValueError(
-                    f"{path} holds another run (saved options: {json.dumps(saved.get('config'))}); "
-                    "--resume needs the same env, agent, seed and model options, or choose "
-                    "another --out"
-                )
-            keep_complete_episodes(path)
-            done = _completed_episodes(path)
-        base = env.unwrapped
-        writer = TrajectoryWriter(
-            path,
-            run_id=run_id,
-            env_id=env_id,
-            header={
-                "game": getattr(base, "game", None),
-                "game_checksum": getattr(base, "checksum", None),
-                "config": config.jsonable(),
-                "model": model,
-            },
-        )
-    agent = make_agent(
-        config.agent, env, seed=config.seed, walkthrough=config.walkthrough, route=config.route,
-        args=args,
-    )  # fmt: skip
-    results: list[dict[str, Any]] = []
-    progress = Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=console,
-        disable=config.progress != "rich",
-    )  # fmt: skip
-    task = progress.add_task(env_id, total=config.episodes, status="")
-    started = time.perf_counter()
+    name = env_name(args)
+    check_agent_options(args)
+    if args.episodes < 1:
+        raise ConfigError(f"--episodes must be >= 1, got {args.episodes}")
+    if args.resume and args.out is None:
+        raise ConfigError("--resume needs --out DIR (the run to continue)")
+    config = run_config(args)
+    mode = progress_mode(args.progress, console)
+    env = make_env(name, args.games_dir, config["env_args"], step_timeout=args.step_timeout or None)
+    agent = None
     try:
-        live = (
-            Live(progress, console=console, refresh_per_second=8)
-            if config.progress == "rich"
-            else contextlib.nullcontext()
-        )
-        with live:
-            for episode in range(config.episodes):
-                if episode in done:
-                    results.append(done[episode])
-                    progress.advance(task)
-                    continue
-
-                def on_step(
-                    step: int, action: str, reward: float, info: dict[str, Any], ep: int = episode
-                ) -> None:
-                    if step % 25 == 0:
-                        progress.update(task, status=f"ep {ep} step {step}")
-
-                result = run_episode(
-                    env, agent, episode_id=episode, seed=config.seed + episode, writer=writer,
-                    max_steps=config.max_steps, on_step=on_step,
-                )  # fmt: skip
-                results.append(result.to_dict())
-                scored = "" if result.score is None else f": score {result.score}"
-                progress.update(task, advance=1, status=f"ep {episode}{scored}")
-                if config.progress == "plain":
-                    console.print(
-                        f"episode {episode}: {result.steps} steps{scored.replace(':', ',')}, "
-                        f"return {result.total_reward:g}, {result.end_reason}",
-                        highlight=False,
-                    )
+        agent = make_agent(
+            args.agent, env, seed=args.seed, walkthrough=args.walkthrough, route=args.route,
+            args=args, read=lambda prompt: console.input(f"[bold]{prompt}[/]"),
+        )  # fmt: skip
+        summary = run_episodes(
+            env, agent, episodes=args.episodes, seed=args.seed, max_steps=args.max_steps,
+            out_dir=args.out, resume=args.resume, config=config,
+            observers=[ProgressObserver(console, mode)],
+        )  # fmt: skip
     finally:
-        if writer is not None:
-            writer.close()
         env.close()
-        backend = getattr(agent, "backend", None)  # the llm agent's model: free it now
-        if backend is not None:
-            backend.close()
-    elapsed = time.perf_counter() - started
-    console.print(summary_table(results, f"{env_id} · {config.agent} · {len(results)} episodes"))
+        if agent is not None:
+            close_agent(agent)  # the llm agent's model: free it now
+    results = [e.to_dict() for e in summary.episodes]
+    title = f"{summary.env_id} · {args.agent} · {len(results)} episodes"
+    console.print(summary_table(results, title))
     values = value_table(results)
     if values is not None:
         console.print(values)
-    if config.out is not None:
-        summary = {"run_id": run_id, "env_id": env_id, "config": config.jsonable(),
-                   "seconds": round(elapsed, 3), "episodes": results}  # fmt: skip
-        (config.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        console.print(f"[dim]trajectory: {config.out / 'trajectory.jsonl'}[/]")
+    if args.out is not None:
+        console.print(f"[dim]trajectory: {args.out / 'trajectory.jsonl'}[/]")
     return 0

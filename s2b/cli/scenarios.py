@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from s2b.cli._args import add_dataclass_args, dataclass_from_args
+from s2b_env.errors import ConfigError
 
 _FORMATS = ("aita-csv", "scruples")
 
@@ -38,12 +39,12 @@ class ImportConfig:
 
     def __post_init__(self) -> None:
         if self.format not in _FORMATS:
-            raise ValueError(
+            raise ConfigError(
                 f"--format: expected one of {', '.join(_FORMATS)}, got {self.format!r}"
             )
         self.out = Path(self.out)
         if not isinstance(self.id_prefix, str):
-            raise TypeError(f"--id-prefix: expected text, got {type(self.id_prefix).__name__}")
+            raise ConfigError(f"--id-prefix: expected text, got {type(self.id_prefix).__name__}")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

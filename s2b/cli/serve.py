@@ -11,7 +11,7 @@ from pathlib import Path
 from rich.console import Console
 
 from s2b.cli._args import add_dataclass_args, dataclass_from_args
-from s2b_env.errors import S2BError
+from s2b_env.errors import ConfigError, S2BError
 
 EPILOG = """examples:
   s2b serve                                   # default model on http://127.0.0.1:8000/v1
@@ -63,15 +63,15 @@ class ServeConfig:
         for spec in self.adapter:
             name, sep, path = spec.partition("=")
             if not sep or not name or not path:
-                raise ValueError(f"--adapter: expected NAME=FOLDER, got {spec!r}")
+                raise ConfigError(f"--adapter: expected NAME=FOLDER, got {spec!r}")
         if not 0 < self.port < 65536:
-            raise ValueError(f"--port: expected 1-65535, got {self.port}")
+            raise ConfigError(f"--port: expected 1-65535, got {self.port}")
         if self.max_model_len < 16:
-            raise ValueError(f"--max-model-len: expected >= 16, got {self.max_model_len}")
+            raise ConfigError(f"--max-model-len: expected >= 16, got {self.max_model_len}")
         if self.kv_cache_gib < 1:
-            raise ValueError(f"--kv-cache-gib: expected >= 1, got {self.kv_cache_gib}")
+            raise ConfigError(f"--kv-cache-gib: expected >= 1, got {self.kv_cache_gib}")
         if self.startup_timeout <= 0:
-            raise ValueError(f"--startup-timeout: expected > 0, got {self.startup_timeout}")
+            raise ConfigError(f"--startup-timeout: expected > 0, got {self.startup_timeout}")
         from agents.backends.vllm_server import is_loopback
 
         if self.api_key is None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.backends.base import (
+from agents.backends import (
     AdapterError,
     BackendConfig,
     ModelNotFoundError,
@@ -24,7 +24,7 @@ from agents.backends.base import (
     TokenDistribution,
 )
 from tests.model_fixtures import make_lora_adapter
-from training.survey import load_survey
+from training.survey_io import load_survey
 
 pytest.importorskip("transformers", reason="needs s2b[llm]")
 

@@ -1,4 +1,4 @@
-"""Baseline agents and the episode runner, on real games."""
+"""Baseline agents, played by the episode engine on real games."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import gymnasium as gym
 import pytest
 
 from agents import Agent, AgentFinished, HumanAgent, RandomAgent, WalkthroughAgent
-from agents.runner import run_episode
+from agents.engine import run_episode, run_episodes
 from s2b_env.errors import DataError
 from s2b_env.jericho.env import JerichoEnv
-from s2b_env.trajectory import TrajectoryWriter, read_trajectory
+from s2b_env.trajectory import read_trajectory
 
 
 @pytest.fixture
@@ -82,9 +82,9 @@ def test_human_agent_reads_lines_and_stops_on_eof() -> None:
 
 def test_run_episode_walkthrough_writes_a_complete_trajectory(zork, tmp_path) -> None:
     agent = WalkthroughAgent.from_env(zork)
-    path = tmp_path / "t.jsonl"
-    with TrajectoryWriter(path, run_id="r", env_id="s2b/jericho-zork1-v0") as writer:
-        result = run_episode(zork, agent, seed=0, writer=writer)
+    summary = run_episodes(zork, agent, episodes=1, seed=0, out_dir=tmp_path)
+    result = summary.episodes[0]
+    path = tmp_path / "trajectory.jsonl"
     assert result.score == 350 and result.terminated and result.end_reason == "terminated"
     assert result.percent_completion == 100.0 and result.victory
     episode = read_trajectory(path).episodes[0]

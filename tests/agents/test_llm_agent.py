@@ -8,8 +8,8 @@ import gymnasium as gym
 import pytest
 
 import s2b_env  # noqa: F401
+from agents.engine import run_episode
 from agents.llm_agent import LLMAgent, LLMAgentConfig
-from agents.runner import run_episode
 
 pytest.importorskip("transformers", reason="needs s2b[llm]")
 

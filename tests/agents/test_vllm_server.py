@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from agents.backends.base import AdapterError, ServerError
-from training.survey import load_survey
+from training.survey_io import load_survey
 
 pytestmark = [pytest.mark.vllm, pytest.mark.slow]
 

@@ -43,7 +43,7 @@ def test_round_trip(tmp_path) -> None:
     path = tmp_path / "t.jsonl"
     write_two_episodes(path)
     trajectory = read_trajectory(path)
-    assert trajectory.header["version"] == "1.0" and trajectory.header["game"] == "x"
+    assert trajectory.header["version"] == "1.1" and trajectory.header["game"] == "x"
     assert trajectory.header["s2b_version"]
     assert [e.episode_id for e in trajectory.episodes] == [0, 1]
     episode = trajectory.episodes[1]
@@ -78,7 +78,7 @@ def test_other_major_version_is_refused_with_file_line_and_field(tmp_path) -> No
 def test_minor_versions_are_read(tmp_path) -> None:
     path = tmp_path / "t.jsonl"
     write_two_episodes(path)
-    text = path.read_text().replace('"version": "1.0"', '"version": "1.7"', 1)
+    text = path.read_text().replace('"version": "1.1"', '"version": "1.7"', 1)
     path.write_text(text)
     assert len(read_trajectory(path).episodes) == 2
 

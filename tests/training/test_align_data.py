@@ -28,7 +28,8 @@ from training.sft_data import (
     save_examples,
     training_items,
 )
-from training.survey import load_survey, normalize_text
+from training.survey import normalize_text
+from training.survey_io import load_survey
 from training.targets import (
     ItemTarget,
     build_targets,

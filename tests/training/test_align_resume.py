@@ -23,7 +23,7 @@ from training.align import (
 from training.align_config import build_config
 from training.profile import ADAPTER_WEIGHTS, ProfileConfig, ResultsLog, run_meta
 from training.sft import call_speed, run_mean_loss
-from training.survey import load_survey
+from training.survey_io import load_survey
 from training.targets import load_target_profile
 
 

@@ -16,7 +16,7 @@ from tests.conftest import console_text
 from training.align_config import load_config
 from training.evaluate import VERDICTS, shift_verdict
 from training.sft_data import check_split, load_examples
-from training.survey import load_survey
+from training.survey_io import load_survey
 
 pytest.importorskip("trl", reason="needs s2b[train]")
 

@@ -17,7 +17,7 @@ from training.profile import (
     run_profile,
 )
 from training.profile_compare import compare_profiles
-from training.survey import load_survey
+from training.survey_io import load_survey
 
 pytest.importorskip("transformers", reason="needs s2b[llm]")
 

@@ -19,10 +19,9 @@ from training.survey import (
     SurveyItem,
     default_items_path,
     format_scale,
-    load_survey,
     normalize_text,
 )
-from training.survey_io import load_items, load_phrasings
+from training.survey_io import load_items, load_phrasings, load_survey
 
 # The held-out items of the shipped survey, by value and item number (``<value>.<NN>``). They were
 # drawn once, when the file was written, and frozen: an item must never move between splits.
