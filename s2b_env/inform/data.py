@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from s2b_env.errors import DataError, read_text
-from s2b_env.values import EFFECT_MAX, EFFECT_MIN, VALUE_IDS, ValueVector
+from s2b_env.values import EFFECT_MAX, EFFECT_MIN, ValueVector, value_id_problem
 
 #: A value marker as the game prints it (and as it is written in the source).
 MARKER_RE = re.compile(r"\[V:\s*([^\]]*?)\s*\]")
@@ -80,13 +80,9 @@ def _effects(text: str, path: Path, line: int) -> ValueVector:
         vid, sep, number = token.partition("=")
         if not sep:
             raise DataError(path, f"expected value_id=N, got {token!r}", line=line, field="effects")
-        if vid not in VALUE_IDS:
-            raise DataError(
-                path,
-                f"unknown value id {vid!r} in {token!r}: expected one of {', '.join(VALUE_IDS)}",
-                line=line,
-                field="effects",
-            )
+        problem = value_id_problem(vid)
+        if problem:
+            raise DataError(path, f"{problem} (in {token!r})", line=line, field="effects")
         if vid in values:
             raise DataError(path, f"value {vid!r} is given twice", line=line, field="effects")
         try:
@@ -293,13 +289,9 @@ def _value_list(text: str, path: Path, line: int, key: str) -> tuple[str, ...]:
     if not ids:
         raise DataError(path, "expected a list of value ids, got none", line=line, field=key)
     for vid in ids:
-        if vid not in VALUE_IDS:
-            raise DataError(
-                path,
-                f"unknown value id {vid!r}: expected one of {', '.join(VALUE_IDS)}",
-                line=line,
-                field=key,
-            )
+        problem = value_id_problem(vid)
+        if problem:
+            raise DataError(path, problem, line=line, field=key)
     return ids
 
 

@@ -38,7 +38,7 @@ from s2b_env.scenarios.records import (
     ValueTension,
 )
 from s2b_env.scenarios.verdicts import VERDICT_MEANINGS, VERDICTS, parse_verdict
-from s2b_env.values import EFFECT_MAX, EFFECT_MIN, VALUE_IDS
+from s2b_env.values import EFFECT_MAX, EFFECT_MIN, VALUE_IDS, value_id_problem
 
 SCHEMA_VERSION = 1
 KINDS: tuple[str, ...] = ("judgment", "dilemma")
@@ -129,12 +129,9 @@ class _Checker:
         return value
 
     def value_id(self, value: Any, name: str) -> str:
-        if value not in VALUE_IDS:
-            raise self.fail(
-                name,
-                f"unknown value id {value!r}; expected a taxonomy id such as {VALUE_IDS[0]!r}",
-                fix="see s2b_env.values.VALUE_IDS for the 20 ids",
-            )
+        problem = value_id_problem(value)
+        if problem:
+            raise self.fail(name, problem)
         return value
 
 

@@ -63,7 +63,6 @@ from gymnasium import spaces
 from s2b_env.scenarios.data import (
     KINDS,
     SPLITS,
-    VALUE_IDS,
     VERDICT_MEANINGS,
     VERDICTS,
     Dilemma,
@@ -72,7 +71,7 @@ from s2b_env.scenarios.data import (
     load_scenarios,
     parse_verdict,
 )
-from s2b_env.values import ValueVector
+from s2b_env.values import ValueVector, value_id_problem
 
 #: Characters of every observation: printable ASCII (space and punctuation included) and newline.
 CHARSET: str = "".join(sorted(set(string.printable) - set("\t\r\x0b\x0c")))
@@ -143,8 +142,9 @@ class ScenarioEnvConfig:
                     f"got {type(self.value_weights).__name__}"
                 )
             for key, weight in self.value_weights.items():
-                if key not in VALUE_IDS:
-                    raise ValueError(f"value_weights: expected taxonomy ids, got {key!r}")
+                problem = value_id_problem(key)
+                if problem:
+                    raise ValueError(f"value_weights: {problem}")
                 if not isinstance(weight, int | float) or isinstance(weight, bool):
                     raise TypeError(f"value_weights[{key!r}]: expected a number, got {weight!r}")
 

@@ -9,6 +9,7 @@ import pickle
 import numpy as np
 import pytest
 
+from s2b_env import taxonomy
 from s2b_env import values as V
 from s2b_env.values import VALUE_IDS, ValueVector
 
@@ -68,9 +69,9 @@ def test_groups_partition_the_values_and_borders_are_documented():
     assert "hedonism" not in V.group_members("self_enhancement")
     borders = {v.id for v in V.VALUES if v.border_group}
     assert borders == {"hedonism", "face", "humility"}
-    # The module docstring's table names every border value.
+    # The taxonomy module's docstring table names every border value.
     for vid in borders:
-        assert vid in V.__doc__
+        assert vid in taxonomy.__doc__
 
 
 @pytest.mark.parametrize(
@@ -194,3 +195,21 @@ def test_numpy_export():
     assert ValueVector.from_numpy(arr).self_direction_thought == 9.0
     with pytest.raises(ValueError, match=r"shape \(20,\)"):
         ValueVector.from_numpy(np.zeros((2, 20)))
+
+
+def test_one_value_id_check_with_a_did_you_mean_everywhere():
+    """s2b_env's check and training's option check give the same message for the same id."""
+    from s2b_env.errors import ConfigError
+    from training.value_ids import check_value_ids
+
+    problem = V.value_id_problem("hedonsim")
+    assert problem.startswith("unknown value id 'hedonsim' (did you mean 'hedonism'?)")
+    with pytest.raises(ValueError) as err:
+        V.check_value_id("hedonsim")
+    assert str(err.value) == problem
+    with pytest.raises(ConfigError) as err:
+        check_value_ids(["hedonism", "hedonsim"], "--values")
+    assert str(err.value) == f"--values: {problem}"
+    with pytest.raises(ValueError, match="did you mean 'hedonism'"):
+        ValueVector({"hedonsim": 1})
+    assert V.value_id_problem("hedonism") is None
