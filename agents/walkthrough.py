@@ -1,4 +1,8 @@
-"""``WalkthroughAgent``: plays a fixed list of commands, from a file or from the game."""
+"""``WalkthroughAgent``: plays a fixed list of commands, from a file or from the game.
+
+Files are read by :func:`s2b_env.walkthrough.read_walkthrough` (re-exported here), the reader the
+own games' walkthroughs use too.
+"""
 
 from __future__ import annotations
 
@@ -7,32 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from agents.base import AgentFinished
-from s2b_env.errors import DataError, read_text
-
-
-def read_walkthrough(path: str | Path) -> list[str]:
-    """Read a walkthrough file: one command per line; blank lines and ``#`` comments skipped.
-
-    Raises:
-        FileNotFoundError: The file does not exist.
-        DataError: The file is empty, not UTF-8, or a line holds a control character (names the
-            line).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"walkthrough file {str(path)!r} does not exist")
-    commands: list[str] = []
-    text = read_text(path, encoding="utf-8-sig")  # a byte that is not UTF-8: DataError, line
-    for number, line in enumerate(text.splitlines(), start=1):
-        command = line.strip()
-        if not command or command.startswith("#"):
-            continue
-        if any(ord(ch) < 32 for ch in command):
-            raise DataError(path, "expected a plain-text command", line=number, field="command")
-        commands.append(command)
-    if not commands:
-        raise DataError(path, "expected one command per line, found none")
-    return commands
+from s2b_env.errors import ConfigError
+from s2b_env.walkthrough import read_walkthrough
 
 
 class WalkthroughAgent:
@@ -58,14 +38,14 @@ class WalkthroughAgent:
         """An agent playing the walkthrough an env's game provides.
 
         Raises:
-            ValueError: The game has no walkthrough (pass a file instead).
+            ConfigError: The game has no walkthrough (pass a file instead); a ``ValueError``.
         """
         base = getattr(env, "unwrapped", env)
         getter = getattr(base, "walkthrough", None)
         commands = getter(route) if getter is not None else None
         if not commands:
             name = getattr(base, "game", type(base).__name__)
-            raise ValueError(
+            raise ConfigError(
                 f"game {name!r} has no built-in walkthrough; give one with --walkthrough FILE"
             )
         return cls(commands)
@@ -90,3 +70,6 @@ class WalkthroughAgent:
         command = self.commands[self._next]
         self._next += 1
         return command
+
+
+__all__ = ["WalkthroughAgent", "read_walkthrough"]

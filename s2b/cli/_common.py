@@ -262,10 +262,7 @@ def make_agent(
     if name == "walkthrough":
         if walkthrough is not None:
             return WalkthroughAgent.from_file(walkthrough)
-        try:
-            return WalkthroughAgent.from_env(env, route=route)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+        return WalkthroughAgent.from_env(env, route=route)
     if name == "human":
         return HumanAgent(read=read)
     if name == "llm":

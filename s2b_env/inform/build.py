@@ -4,7 +4,8 @@ The games' sources ship with s2b under ``games/inform/<name>/<name>.inf``; their
 never shipped or committed. They are compiled with Debian's ``inform6-compiler`` and
 ``inform6-library`` into a cache directory:
 
-* ``S2B_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/s2b``, else ``~/.cache/s2b``;
+* :func:`s2b_env.cache.cache_dir` (``S2B_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/s2b``, else
+  ``~/.cache/s2b``);
 * each game goes to ``<cache>/games/<name>/<name>.z5`` with ``<name>.json`` beside it, holding
   the build key and what the env needs from the compiler's debug file (``-k``): the addresses of
   the ``score``, ``turns`` and ``deadflag`` globals, ``MAX_SCORE``, the serial and the story
@@ -35,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from games import data_path
+from s2b_env.cache import cache_dir
 from s2b_env.errors import GameNotFoundError, S2BError
 
 #: Where the own games' sources live.
@@ -216,16 +218,6 @@ def walkthrough_files(name: str) -> dict[str, Path]:
     first = {"caring": 0, "self_interested": 1}
     files.sort(key=lambda p: (first.get(p.stem, 2), p.stem))
     return {p.stem: p for p in files}
-
-
-def cache_dir() -> Path:
-    """The s2b cache folder: ``S2B_CACHE_DIR``, else ``$XDG_CACHE_HOME/s2b``, else ``~/.cache/s2b``."""
-    explicit = os.environ.get("S2B_CACHE_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "s2b"
 
 
 def build_dir(name: str, cache: str | Path | None = None) -> Path:

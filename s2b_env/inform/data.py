@@ -30,6 +30,7 @@ from pathlib import Path
 
 from s2b_env.errors import DataError, read_text
 from s2b_env.values import EFFECT_MAX, EFFECT_MIN, ValueVector, value_id_problem
+from s2b_env.walkthrough import walkthrough_lines
 
 #: A value marker as the game prints it (and as it is written in the source).
 MARKER_RE = re.compile(r"\[V:\s*([^\]]*?)\s*\]")
@@ -308,10 +309,7 @@ def load_walkthrough(path: str | Path) -> Walkthrough:
     outcome: str | None = None
     higher: dict[str, tuple[str, ...]] = {}
     lower: dict[str, tuple[str, ...]] = {}
-    for number, raw in enumerate(read_text(path).splitlines(), start=1):
-        line = raw.strip()
-        if not line:
-            continue
+    for number, line in walkthrough_lines(path, comments=True):
         if line.startswith("#"):
             match = _DIRECTIVE_RE.match(line)
             if not match:

@@ -365,7 +365,7 @@ def _disk_cache(config: ValidActionConfig) -> DiskCache:
     if config.cache_file is not None:
         path = Path(config.cache_file).expanduser()
     else:
-        from s2b_env.inform.build import cache_dir
+        from s2b_env.cache import cache_dir
 
         path = cache_dir() / "valid_actions.sqlite"
     path = path.resolve()
