@@ -115,7 +115,7 @@ FAMILIES: tuple[EnvFamily, ...] = (
 
 
 def _own_game_names() -> tuple[str, ...]:
-    from s2b_env.inform.build import own_game_names
+    from s2b_env.inform.data import own_game_names
 
     return own_game_names()
 

@@ -35,12 +35,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from games import data_path
 from s2b_env.cache import cache_dir
-from s2b_env.errors import GameNotFoundError, S2BError
+from s2b_env.errors import S2BError
+from s2b_env.inform.data import (
+    SOURCE_DIR,
+    annotations_file,
+    game_dir,
+    own_game_names,
+    source_file,
+    walkthrough_files,
+)
 
 #: Where the own games' sources live.
-SOURCE_DIR = data_path("inform")
 #: How to install the compiler and library.
 INSTALL_HINT = (
     "install them with: sudo apt-get install inform6-compiler inform6-library "
@@ -174,50 +180,6 @@ class OwnGame:
     routes: tuple[str, ...]
     story_file: Path | None
     up_to_date: bool | None
-
-
-# --------------------------------------------------------------------------- locating things
-
-
-def own_game_names() -> tuple[str, ...]:
-    """Names of the own games: folders ``games/inform/<name>`` holding ``<name>.inf``."""
-    if not SOURCE_DIR.is_dir():
-        return ()
-    return tuple(sorted(p.name for p in SOURCE_DIR.iterdir() if (p / f"{p.name}.inf").is_file()))
-
-
-def game_dir(name: str) -> Path:
-    """The source folder of an own game.
-
-    Raises:
-        GameNotFoundError: ``name`` is not an own game (the message lists them).
-    """
-    names = own_game_names()
-    if name not in names:
-        raise GameNotFoundError(
-            f"no own game {name!r}: expected one of {', '.join(names) or 'none'} "
-            f"(folders with <name>.inf under {SOURCE_DIR})"
-        )
-    return SOURCE_DIR / name
-
-
-def source_file(name: str) -> Path:
-    """The ``.inf`` source of an own game."""
-    return game_dir(name) / f"{name}.inf"
-
-
-def annotations_file(name: str) -> Path:
-    """The annotations file of an own game (``<name>_annotations.csv``)."""
-    return game_dir(name) / f"{name}_annotations.csv"
-
-
-def walkthrough_files(name: str) -> dict[str, Path]:
-    """Route name -> walkthrough file; ``caring`` and ``self_interested`` first, then by name."""
-    folder = game_dir(name) / "walkthroughs"
-    files = sorted(folder.glob("*.txt")) if folder.is_dir() else []
-    first = {"caring": 0, "self_interested": 1}
-    files.sort(key=lambda p: (first.get(p.stem, 2), p.stem))
-    return {p.stem: p for p in files}
 
 
 def build_dir(name: str, cache: str | Path | None = None) -> Path:
@@ -486,6 +448,7 @@ def list_own_games(cache: str | Path | None = None) -> list[OwnGame]:
 
 
 __all__ = [
+    "SOURCE_DIR",
     "BuildResult",
     "InformBuildError",
     "InformToolsMissingError",
@@ -498,6 +461,7 @@ __all__ = [
     "cache_dir",
     "find_compiler",
     "find_library",
+    "game_dir",
     "list_own_games",
     "own_game_names",
     "source_file",

@@ -28,10 +28,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from s2b_env.errors import DataError, read_text
+from games import data_path
+from s2b_env.errors import DataError, GameNotFoundError, read_text
 from s2b_env.values import EFFECT_MAX, EFFECT_MIN, ValueVector, value_id_problem
 from s2b_env.walkthrough import walkthrough_lines
 
+#: The own games' sources: one folder ``games/inform/<name>`` per game, holding ``<name>.inf``.
+SOURCE_DIR = data_path("inform")
 #: A value marker as the game prints it (and as it is written in the source).
 MARKER_RE = re.compile(r"\[V:\s*([^\]]*?)\s*\]")
 #: What an event id must look like.
@@ -370,14 +373,64 @@ def load_walkthrough(path: str | Path) -> Walkthrough:
     )
 
 
+# --------------------------------------------------------------------------- where the files are
+
+
+def own_game_names() -> tuple[str, ...]:
+    """Names of the own games: folders ``games/inform/<name>`` holding ``<name>.inf``."""
+    if not SOURCE_DIR.is_dir():
+        return ()
+    return tuple(sorted(p.name for p in SOURCE_DIR.iterdir() if (p / f"{p.name}.inf").is_file()))
+
+
+def game_dir(name: str) -> Path:
+    """The source folder of an own game.
+
+    Raises:
+        GameNotFoundError: ``name`` is not an own game (the message lists them).
+    """
+    names = own_game_names()
+    if name not in names:
+        raise GameNotFoundError(
+            f"no own game {name!r}: expected one of {', '.join(names) or 'none'} "
+            f"(folders with <name>.inf under {SOURCE_DIR})"
+        )
+    return SOURCE_DIR / name
+
+
+def source_file(name: str) -> Path:
+    """The ``.inf`` source of an own game."""
+    return game_dir(name) / f"{name}.inf"
+
+
+def annotations_file(name: str) -> Path:
+    """The annotations file of an own game (``<name>_annotations.csv``)."""
+    return game_dir(name) / f"{name}_annotations.csv"
+
+
+def walkthrough_files(name: str) -> dict[str, Path]:
+    """Route name -> walkthrough file; ``caring`` and ``self_interested`` first, then by name."""
+    folder = game_dir(name) / "walkthroughs"
+    files = sorted(folder.glob("*.txt")) if folder.is_dir() else []
+    first = {"caring": 0, "self_interested": 1}
+    files.sort(key=lambda p: (first.get(p.stem, 2), p.stem))
+    return {p.stem: p for p in files}
+
+
 __all__ = [
     "ANNOTATION_COLUMNS",
     "MARKER_RE",
+    "SOURCE_DIR",
     "ValueEvent",
     "Walkthrough",
+    "annotations_file",
     "check_markers",
+    "game_dir",
     "load_annotations",
     "load_walkthrough",
+    "own_game_names",
+    "source_file",
     "source_markers",
     "split_markers",
+    "walkthrough_files",
 ]
