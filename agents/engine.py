@@ -16,6 +16,9 @@ benchmarks all call it. It
   run: finished episodes are skipped, an episode cut short is dropped and played again from its
   seed, a torn last line is cut, and another run's folder is refused.
 
+The records it fills in and the observer interface live in :mod:`agents.events` and are
+re-exported here. docs/architecture.md walks through one ``s2b run``.
+
 Example:
     >>> import gymnasium as gym, s2b_env
     >>> from agents import RandomAgent

@@ -3,9 +3,11 @@
 Importing this package registers every environment id (``s2b/...-v0``). This layer knows nothing
 about language models. The layout:
 
-* the core, used by every family: :mod:`~s2b_env.values` (the 20 values and ``ValueVector``),
-  :mod:`~s2b_env.trajectory` (the trajectory file format), :mod:`~s2b_env.metrics` (episode
-  metrics), :mod:`~s2b_env.registration` (the ids, from one table), :mod:`~s2b_env.catalog` and
+* the core, used by every family: :mod:`~s2b_env.taxonomy` (the 20 values and the one value-id
+  check), :mod:`~s2b_env.values` (``ValueVector``, and the taxonomy re-exported),
+  :mod:`~s2b_env.trajectory` (the trajectory file format), :mod:`~s2b_env.metrics` (every episode
+  metric), :mod:`~s2b_env.walkthrough` (the walkthrough-file reader), :mod:`~s2b_env.cache` (the
+  cache root), :mod:`~s2b_env.registration` (the ids, from one table), :mod:`~s2b_env.catalog` and
   :mod:`~s2b_env.games` (finding games on disk), :mod:`~s2b_env.errors` (s2b's exception types)
   and :mod:`~s2b_env.vector` (parallel episodes);
 * one subpackage per family of environments: :mod:`s2b_env.jericho` (any Z-machine story file),
