@@ -19,7 +19,7 @@ from s2b_env.errors import ConfigError
 PROGRESS_MODES = ("rich", "plain", "off")
 #: Who can play, in every command that plays: a person at the terminal, or an agent.
 AGENTS = ("human", "random", "walkthrough", "llm")
-#: Options that only matter for ``--agent llm``.
+#: The help of ``--agent``, the same in every command.
 AGENT_HELP = "who plays: human (you, at the terminal), random, walkthrough, or llm (a model)"
 
 
