@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.judge.judge import JudgeInput, ValueJudge
-from s2b_env.errors import DataError
+from s2b_env.errors import ConfigError, DataError
 from s2b_env.trajectory import read_trajectory
 
 FORMAT_NAME = "s2b-value-scores"
@@ -175,9 +175,9 @@ def score_run(
     trajectory_path = trajectory_of(run_dir)
     out_path = Path(out) if out is not None else trajectory_path.parent / SCORES_FILE
     if out_path.resolve() == trajectory_path.resolve():
-        raise ValueError(f"--out {out_path}: that is the trajectory; it is never rewritten")
+        raise ConfigError(f"--out {out_path}: that is the trajectory; it is never rewritten")
     if batch < 1:
-        raise ValueError(f"batch: expected >= 1, got {batch}")
+        raise ConfigError(f"batch: expected >= 1, got {batch}")
     header, steps = judge_steps(trajectory_path)
     expected = {"run_id": header.get("run_id"), "judge": judge.name,
                 "prompt_version": judge.prompt_version}  # fmt: skip

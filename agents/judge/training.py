@@ -27,6 +27,7 @@ from typing import Any
 from agents.judge.judge import JudgeInput, ValueJudge
 from agents.judge.prompts import RATING_TOKENS, YES_NO_TOKENS
 from agents.judge.score_run import judge_steps, trajectory_of
+from s2b_env.errors import ConfigError
 from s2b_env.trajectory import read_trajectory
 from s2b_env.values import EFFECT_MAX, EFFECT_MIN, VALUE_IDS
 
@@ -203,7 +204,7 @@ def train_judge(
     lora = lora or LoraSettings()
     train = train or TrainConfig()
     if any("lm_head" in m for m in lora.lora_target_modules):
-        raise ValueError("lora_target_modules: the judge never adapts lm_head; drop it")
+        raise ConfigError("lora_target_modules: the judge never adapts lm_head; drop it")
     out = Path(out_dir)
     items: list[Labelled] = dilemma_items("train") if dilemmas else []
     for run in runs:
@@ -221,7 +222,7 @@ def train_judge(
     if max_examples is not None:
         rows = rows[:max_examples]  # already shuffled
     if not rows:
-        raise ValueError("no labelled example to train the judge on: give --runs or dilemmas")
+        raise ConfigError("no labelled example to train the judge on: give --runs or dilemmas")
     save_rows(rows, out / "examples.jsonl")
     counts: dict[str, int] = {}
     for row in rows:

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from s2b.cli._args import add_dataclass_args, dataclass_from_args
 from s2b.cli._common import add_progress
+from s2b_env.errors import ConfigError
 
 DESCRIPTION = """\
 Judge every step of a finished run (RUN_DIR/trajectory.jsonl, from `s2b run --out RUN_DIR`) with
@@ -116,9 +117,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from agents.judge.score_run import judge_steps, score_run, trajectory_of
 
     if args.batch < 1:
-        raise ValueError(f"--batch: expected >= 1, got {args.batch}")
+        raise ConfigError(f"--batch: expected >= 1, got {args.batch}")
     if args.limit is not None and args.limit < 0:
-        raise ValueError(f"--limit: expected >= 0, got {args.limit}")
+        raise ConfigError(f"--limit: expected >= 0, got {args.limit}")
     judge_steps(trajectory_of(args.run_dir))  # a bad trajectory is refused before the model loads
     judge = make_judge(args)
     last = [0.0]
