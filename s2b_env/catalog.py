@@ -7,7 +7,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from s2b_env.games import find_story_files, resolve_games_dir
-from s2b_env.registration import FAMILIES, env_id
+from s2b_env.registration import FAMILIES, JERICHO_SUITE, env_id, register_games_dir
+
+#: The feature of a story file outside the Jericho suite: its id is registered from the games
+#: directory, which ``gym.make(id, games_dir=...)`` cannot see (Gymnasium looks the id up before it
+#: reads any keyword). ``s2b`` commands, :func:`list_games` and ``s2b_env.make`` register it.
+NEEDS_REGISTRATION = "gym.make needs S2B_GAMES_DIR=<dir> or s2b_env.register_games_dir(<dir>) first"
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,8 @@ def jericho_games(root: Path) -> list[GameEntry]:
             if known
             else ("end_text_detection", "score_from_status_or_memory")
         )
+        if name not in JERICHO_SUITE:
+            features += (NEEDS_REGISTRATION,)
         entries.append(GameEntry(env_id("jericho", name), "jericho", name, str(path), features))
     return entries
 
@@ -122,7 +129,8 @@ def scenario_sets() -> list[GameEntry]:
 
 def list_games(games_dir: str | Path | None = None) -> list[GameEntry]:
     """Every game s2b can play here: own games and scenarios always, plus those in the games
-    directory (``games_dir`` or ``S2B_GAMES_DIR``) when one is set.
+    directory (``games_dir`` or ``S2B_GAMES_DIR``) when one is set. Every id listed is registered
+    in this process afterwards (``gym.make(id, games_dir=...)`` works here).
 
     Raises:
         GameNotFoundError: ``games_dir`` was given but does not exist.
@@ -130,5 +138,6 @@ def list_games(games_dir: str | Path | None = None) -> list[GameEntry]:
     entries = own_games() + scenario_sets()
     root = resolve_games_dir(games_dir, required=games_dir is not None)
     if root is not None:
+        register_games_dir(root)
         entries += jericho_games(root) + jiminy_games(root)
     return entries

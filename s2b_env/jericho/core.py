@@ -72,10 +72,12 @@ def clean_action(action: object) -> CleanAction:
     if "\\" in text:
         warnings.append("backslashes were removed (Frotz reads them as interpreter escapes)")
         text = text.replace("\\", " ")
-    cleaned = "".join(ch if ch in ACTION_CHARSET else " " for ch in text)
-    if cleaned != text:
+    # printable ASCII without a backslash is all in ACTION_CHARSET: no per-character pass needed
+    if not text.isprintable():
+        cleaned = "".join(ch if ch in ACTION_CHARSET else " " for ch in text)
         warnings.append("control characters (newlines, tabs, ...) were replaced by spaces")
-    text = " ".join(cleaned.split())
+        text = cleaned
+    text = " ".join(text.split())
     if not text:
         warnings.append(EMPTY_ACTION_NOTE)
     if len(text) > MAX_ACTION_LENGTH:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,11 +23,19 @@ from s2b_env.jericho.records import (
     check_seed,
     copy_emulator_state,
 )
+from s2b_env.jericho.seams import EmulatorSeams
 from s2b_env.jericho.valid_actions import ValidActionConfig, ValidActionFinder
-from s2b_env.jericho.watchdog import StepTimeoutError, guard_steps, guarded_reset
+from s2b_env.jericho.watchdog import (
+    STARTUP_TIMEOUT,
+    StepTimeoutError,
+    check_timeout,
+    guard_steps,
+    guarded_reset,
+    start_frotz,
+)
 
 
-class JerichoEnv(GameHooks, gym.Env[str, str]):
+class JerichoEnv(GameHooks, EmulatorSeams, gym.Env[str, str]):
     """A text adventure as a Gymnasium environment.
 
     Observations are the game's text with the status line removed; actions are free-text
@@ -56,10 +62,10 @@ class JerichoEnv(GameHooks, gym.Env[str, str]):
     ``score``               the game's score now (``int``)
     ``max_score``           the maximum score when known, else ``None``
     ``moves``               moves taken, as the game counts them
-    ``location``            the player's room, when known, else ``None``: from the object tree
-                            where jericho knows the game, from global 0 (the status line's
-                            room) for other version 1-3 games, else from a status line the
-                            game prints in its output
+    ``location``            the player's room as the game names it, else ``None``: global 0
+                            (the status line's room) in version 1-3 games, the room holding the
+                            player in the object tree where jericho knows a later game, else a
+                            status line the game prints (:meth:`GameHooks._current_location`)
     ``world_hash``          hash of the world's object tree where jericho knows the game, else ``None``
     ``victory``             whether the game was won
     ``refused``             whether the action was refused without reaching the game
@@ -89,11 +95,12 @@ class JerichoEnv(GameHooks, gym.Env[str, str]):
             :class:`~s2b_env.jericho.valid_actions.ValidActionConfig` (or its fields as a dict).
         step_timeout: Seconds a command may run in the emulator; past it the command is stopped,
             the game restored, and the step returns :data:`core.TIMEOUT_REFUSAL` with the reason
-            in ``info["warnings"]`` and ``refused`` set (the episode goes on). A reset (the
-            game's start-up up to its first prompt) has the same limit; a stopped reset raises
-            :class:`~s2b_env.jericho.watchdog.StepTimeoutError` and leaves the env needing
-            another ``reset``. ``None``
-            (default) sets no limit and saves ~5 us a step.
+            in ``info["warnings"]`` and ``refused`` set (the episode goes on). The game's
+            start-up up to its first prompt (here and at every reset) has the same limit; a
+            stopped start-up raises :class:`~s2b_env.jericho.watchdog.StepTimeoutError` (a
+            stopped reset leaves the env needing another ``reset``). ``None`` (default) sets no
+            limit on steps, which saves ~5 us a step; the start-up is then limited to
+            ``watchdog.STARTUP_TIMEOUT`` (60 s).
 
     For other modules: :meth:`probe`, :meth:`probe_raw` and :meth:`probing` (the emulator
     lent without advancing the game), :attr:`emulator`, :attr:`memory`, :attr:`ended`,
@@ -134,11 +141,16 @@ class JerichoEnv(GameHooks, gym.Env[str, str]):
         self._want_inventory = bool(inventory)
         self._checksum: str | None = None
 
+        if step_timeout is not None:
+            step_timeout = check_timeout(step_timeout, "step_timeout")
         jericho = require("jericho", "base", "JerichoEnv (run scripts/setup.sh)")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", jericho.UnsupportedGameWarning)
-            try:
-                self._frotz = jericho.FrotzEnv(str(self.story_path), seed=MIN_EMULATOR_SEED)
+            try:  # the game's start-up runs here, under the watchdog
+                start = step_timeout or STARTUP_TIMEOUT
+                self._frotz = start_frotz(str(self.story_path), MIN_EMULATOR_SEED, start)
+            except StepTimeoutError:
+                raise
             except Exception as exc:  # jericho raises bare exceptions on unusable files
                 raise StoryFileError(f"Frotz could not load {str(path)!r}: {exc}") from exc
         bindings = self._frotz.bindings or {}
@@ -153,7 +165,7 @@ class JerichoEnv(GameHooks, gym.Env[str, str]):
         # Global 0 of a version 1-3 game is the object whose name the status line shows, the
         # player's room (standard 8.2.2): read it after the step rather than parse the status line
         # in the output, which the interpreter drew at the prompt, before the command ran.
-        self._location_in_memory = not self.known and self.header.version <= 3
+        self._location_in_memory = self.header.version <= 3
         self.max_score: int | None = self._frotz.get_max_score() if self.known else None
         self._memory = FrotzMemory(self._frotz, self.header, objects=self.known)
         self._file_guard = core.StrayFileGuard(self.story_path.stem)
@@ -204,7 +216,7 @@ class JerichoEnv(GameHooks, gym.Env[str, str]):
         # jericho treats a falsy seed as "use the default": set it directly instead.
         self._frotz._seed = int(emulator_seed)
         self._needs_reset = True  # until the emulator has restarted (a stopped reset leaves it so)
-        raw, _ = guarded_reset(self._frotz, self.step_timeout)
+        raw, _ = guarded_reset(self._frotz, self.step_timeout or STARTUP_TIMEOUT)
         self._memory.stale = True
         self._needs_reset = False
         self._ended = False
@@ -386,63 +398,6 @@ class JerichoEnv(GameHooks, gym.Env[str, str]):
     def walkthrough_routes(self) -> list[str]:
         """Names of the walkthroughs :meth:`walkthrough` can give (the first is the default)."""
         return ["default"] if self.known else []
-
-    def probe(self, command: str) -> str:
-        """What the game would answer to ``command``, without advancing it.
-
-        The answer is read as observations are (the ``_read_output`` hook: status line, markers),
-        without touching the episode's state.
-        """
-        return self._read_output(self.probe_raw(command)).text
-
-    def probe_raw(self, command: str) -> str:
-        """The emulator's raw answer to ``command`` (cleaned as an action), without advancing."""
-        text = core.clean_action(command).text
-        with self.probing(text) as emulator:
-            return emulator.step(text)[0]
-
-    @contextmanager
-    def probing(self, *commands: str) -> Iterator[Any]:
-        """Lend the emulator for commands that must not advance the game.
-
-        Yields the ``jericho.FrotzEnv``; anything may be sent to it. On exit its state is
-        restored, :attr:`memory` is marked stale, and files the story wrote by itself are removed
-        (``commands`` are the command lines to be sent: a transcript takes one as its file name).
-        The env's own counters and ``info`` are never touched.
-        """
-        if self._needs_reset:
-            raise gym.error.ResetNeeded("call reset() before probing the game")
-        saved = self._frotz.get_state()
-        try:
-            yield self._frotz
-        finally:
-            self._frotz.set_state(saved)
-            self._memory.stale = True
-            self._file_guard.sweep(*commands)
-
-    @property
-    def emulator(self) -> Any:
-        """The ``jericho.FrotzEnv`` running the story, to read; commands go through :meth:`probing`."""
-        return self._frotz
-
-    @property
-    def memory(self) -> FrotzMemory:
-        """Fast reads of the emulator's RAM now: globals, object names, the world hash."""
-        return self._memory
-
-    @property
-    def ended(self) -> bool:
-        """Whether the episode's game is over (every further step is refused until ``reset``)."""
-        return self._ended
-
-    def refusal(self, command: str) -> str | None:
-        """The fixed reply to a (cleaned) ``command`` that would not reach the game, else None."""
-        return core.ENDED_REFUSAL if self._ended else self._refusal(command)
-
-    @property
-    def valid_action_config(self) -> ValidActionConfig | None:
-        """The settings of ``info["valid_actions"]`` (``None``: off)."""
-        return None if self._valid is None else self._valid.config
 
     # ------------------------------------------------------------------ internals
 

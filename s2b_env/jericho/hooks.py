@@ -24,11 +24,14 @@ Hooks never step the emulator themselves except through ``JerichoEnv.probing`` (
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from s2b_env.jericho import core
 from s2b_env.jericho.memory import FrotzMemory
 from s2b_env.jericho.records import GameOutput
+
+_PLACEHOLDER = re.compile(r"\(\S+\)")
 
 
 class GameHooks:
@@ -98,11 +101,21 @@ class GameHooks:
         return None
 
     def _current_location(self) -> str | None:
-        """Hook: the player's room now, for ``info["location"]``."""
-        if self.known:
-            return self._memory.player_location()
+        """Hook: the player's room now, for ``info["location"]`` (``None`` if unknown).
+
+        Version 1-3 games: the object in global 0, which the status line names (standard
+        8.2.2). Later games jericho knows: the room holding the player in the object tree
+        (:meth:`FrotzMemory.player_room`). Names are decoded from memory as the game prints
+        them. Other games: the room of the last status line in the output, if any.
+        """
+        memory = self._memory
         if self._location_in_memory:
-            return self._memory.object_name(self._memory.global_value(0)) or None
+            return memory.object_name(memory.global_value(0)) or None
+        if self.known:
+            room = memory.player_room(self._frotz.player_obj_num)
+            name = memory.object_name(room) if room else None
+            # Inform names an object without a short name "(its_id)": not a room's name
+            return None if not name or _PLACEHOLDER.fullmatch(name) else name
         return self._location
 
     def _extra_info(self) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import signal
 import socket
@@ -328,6 +329,59 @@ def guarded_reset(frotz: Any, seconds: float | None) -> tuple:
     return result
 
 
+#: Seconds a story file may take to reach its first prompt when no ``step_timeout`` is set: the
+#: start-up (``JerichoEnv(...)`` and every reset) is always guarded, as it is not an agent's step.
+STARTUP_TIMEOUT = 60.0
+
+
+def start_frotz(story_file: str, seed: int, seconds: float) -> Any:
+    """``jericho.FrotzEnv(story_file, seed)``, its start-up stopped after ``seconds``.
+
+    jericho's constructor runs the game up to its first prompt; a story file that never gets
+    there would hang it. The load runs under the watchdog like a step.
+
+    Raises:
+        StepTimeoutError: The game did not reach its first prompt within ``seconds``.
+        KeyboardInterrupt: Ctrl-C stopped it.
+    """
+    frotz = _guarded_frotz_class()(story_file, seed=seed, seconds=seconds)
+    if frotz.start_interrupted:
+        raise KeyboardInterrupt
+    if frotz.start_stopped:
+        raise StepTimeoutError(
+            f"the story file {story_file!r} did not reach its first prompt within {seconds:g} s "
+            "of starting; it was stopped (pass a larger step_timeout if the game is just slow "
+            "to start)"
+        )
+    return frotz
+
+
+@functools.cache
+def _guarded_frotz_class() -> type:
+    import jericho
+
+    class GuardedStartFrotzEnv(jericho.FrotzEnv):
+        """A ``FrotzEnv`` whose first load (the game's start-up) runs under the watchdog."""
+
+        def __init__(self, story_file: str, seed: int, seconds: float) -> None:
+            self.start_seconds = seconds
+            self.start_stopped = False
+            super().__init__(story_file, seed=seed)
+
+        def load(self, story_file: str, seed: int | None = None) -> None:
+            flag = halt_flag(self)
+            timer = WATCHDOG.arm(flag, self.start_seconds)
+            try:
+                super().load(story_file, seed)
+            finally:
+                self.start_stopped = WATCHDOG.disarm(timer)
+                self.start_interrupted = timer.interrupted
+            if self.start_stopped:
+                flag.value = 0
+
+    return GuardedStartFrotzEnv
+
+
 def guard_steps(frotz: Any, seconds: float | None) -> None:
     """Guard every ``frotz.step`` call: Ctrl-C stops it, and so does a time limit of ``seconds``
     (``None``: no limit). Also starts the Ctrl-C listener when called from the main thread.
@@ -355,6 +409,7 @@ def check_timeout(value: Any, name: str) -> float:
 
 __all__ = [
     "INTERRUPTS",
+    "STARTUP_TIMEOUT",
     "WATCHDOG",
     "EmulatorSnapshot",
     "GuardedStep",
@@ -366,4 +421,5 @@ __all__ = [
     "guard_steps",
     "guarded_reset",
     "halt_flag",
+    "start_frotz",
 ]

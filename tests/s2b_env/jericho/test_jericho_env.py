@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 import warnings
 
 import gymnasium as gym
@@ -92,7 +93,7 @@ def test_info_keys_are_fixed_and_documented() -> None:
         assert f"``{key}``" in JerichoEnv.__doc__
     _, _, _, _, info = env.step("open mailbox")
     assert set(info) == expected
-    assert info["location"] == "West House" and info["moves"] == 1
+    assert info["location"] == "West of House" and info["moves"] == 1
     assert isinstance(info["world_hash"], str)
 
 
@@ -405,3 +406,27 @@ def test_a_reset_that_hangs_is_stopped_by_the_step_timeout(tmp_path) -> None:
         env.step("look")
     assert env.reset(options={"game_seed": 1002})[0] == "Hello.\n"  # and the env recovers
     env.close()
+
+
+#: A game that never reaches its first prompt: an endless loop before any input.
+START_HANG_SOURCE = '[ Main; print "Loading...^"; while (true) ; ];\n'
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("limit", ["step_timeout", "default"])
+def test_a_story_file_that_hangs_at_start_up_is_stopped(tmp_path, monkeypatch, limit) -> None:
+    from s2b_env.jericho import env as env_module
+
+    source, story = tmp_path / "starthang.inf", tmp_path / "starthang.z5"
+    source.write_text(START_HANG_SOURCE)
+    subprocess.run([str(find_compiler()), "-v5", str(source), str(story)], check=True)
+    kwargs = {"step_timeout": 0.5}
+    if limit == "default":  # no step_timeout: the start-up limit still applies (shortened here)
+        monkeypatch.setattr(env_module, "STARTUP_TIMEOUT", 0.5)
+        kwargs = {}
+    start = time.monotonic()
+    with pytest.raises(StepTimeoutError, match="did not reach its first prompt"):
+        JerichoEnv(story_file=story, **kwargs)
+    assert time.monotonic() - start < 20
+    # the watchdog is clear: a game that starts still starts, in the same process
+    assert JerichoEnv("zork1", games_dir=GAMES_DIR, **kwargs).reset()[0]

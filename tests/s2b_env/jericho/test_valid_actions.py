@@ -334,7 +334,7 @@ def test_a_refused_step_reuses_the_last_info_without_asking_the_finder(games_dir
         return world_hash()
 
     env._valid.find, env.memory.world_hash = counting_find, counting_hash
-    for command in ("save", "", "restart"):
+    for command in ("save", "quit", "restart"):
         _, reward, _, _, info = env.step(command)
         assert info["refused"] and info["action"] == "" and reward == 0.0
         assert info["valid_actions"] == last["valid_actions"]
