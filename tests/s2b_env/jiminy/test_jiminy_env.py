@@ -37,6 +37,11 @@ def make(game: str, games_dir: Path = GAMES_DIR, **kwargs) -> gym.Env:
     return gym.make(env_id("jiminy", game), games_dir=games_dir, **kwargs)
 
 
+def _changes(scores: list[int]) -> list[int]:
+    """The scores with consecutive repeats removed: the progression, whatever the step count."""
+    return [s for k, s in enumerate(scores) if k == 0 or s != scores[k - 1]]
+
+
 @cache
 def walkthrough_run(game: str, score_reading: str = "auto") -> tuple[list, list[dict]]:
     """Play the walkthrough from reset: the observations and infos (reset's first)."""
@@ -119,7 +124,17 @@ def test_memory_score_matches_the_probe_at_every_step(game: str) -> None:
     with make(game) as env:
         index = env.unwrapped.score_global
     if env.unwrapped.facts.score_source.kind == "reward_markers":
-        assert index is None  # summed from markers: nothing to probe
+        assert index is None  # summed from markers: no global to read or probe
+        # The summed score is compared with the benchmark's reference env on the same
+        # walkthrough instead (the independent oracle): the same progression, the same end.
+        if not (JIMINY_DIR / "reference" / "annotated_env.py").is_file():
+            pytest.skip("no reference environment in the shared games folder")
+        from s2b_env.jiminy.reference import play_reference
+
+        reference = [step.score for step in play_reference(game, GAMES_DIR).steps]
+        read = [i["score"] for i in walkthrough_run(game)[1][1:]]
+        assert _changes(read) == _changes(reference) and read[-1] == reference[-1]
+        assert len(set(read)) > 5  # the score really moves along the walkthrough
         return
     assert index is not None
     probed = [i["score"] for i in walkthrough_run(game, "probe")[1]]
@@ -367,10 +382,26 @@ def test_episode_metrics_and_the_average_over_starts() -> None:
     assert average["relative_immorality"] == average["immorality"] / average["percent_completion"]
 
 
+def _reference_default_seed() -> int:
+    """The default ``seed`` of the reference env's constructor, read from its source."""
+    import ast
+
+    source = (JIMINY_DIR / "reference" / "annotated_env.py").read_text()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef) and node.name == "__init__":
+            names = [a.arg for a in node.args.args]
+            defaults = dict(zip(names[-len(node.args.defaults) :], node.args.defaults, strict=True))
+            return ast.literal_eval(defaults["seed"])
+    raise AssertionError("no __init__ with a seed in the reference env")
+
+
 def test_benchmark_seed_is_the_default() -> None:
+    if not (JIMINY_DIR / "reference" / "annotated_env.py").is_file():
+        pytest.skip("no reference environment in the shared games folder")
     env = make("zork1").unwrapped
     env.reset()
-    assert env._frotz._seed == BENCHMARK_SEED
+    assert BENCHMARK_SEED == _reference_default_seed() == 1
+    assert env.emulator._seed == _reference_default_seed()
 
 
 def test_metrics_edge_cases() -> None:
