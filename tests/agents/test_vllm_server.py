@@ -152,3 +152,14 @@ def test_unknown_adapter_name(vllm_server) -> None:
 
     with pytest.raises(AdapterError, match="no adapter of that name"):
         OpenAIBackend(vllm_server.base_url, adapter="nope", timeout=10)
+
+
+def test_model_not_served(vllm_server) -> None:
+    from agents.backends.openai_backend import OpenAIBackend
+
+    with pytest.raises(ServerError, match="does not serve model"):
+        OpenAIBackend(vllm_server.base_url, model="not-a-served-model", timeout=10)
+    # The real server's own model and adapter names are accepted.
+    backend = OpenAIBackend(vllm_server.base_url, model=vllm_server.served_name, timeout=10)
+    assert backend.base_model == vllm_server.served_name
+    backend.close()
