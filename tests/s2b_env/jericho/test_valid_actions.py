@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import gymnasium as gym
-import numpy as np
 import pytest
 
 import s2b_env
@@ -301,7 +300,8 @@ def test_registry_envs_accept_the_options(games_dir: Path) -> None:
         "s2b/jericho-pentari-v0", games_dir=GAMES_DIR, valid_actions=True, step_timeout=5
     )
     _, info = env.reset(seed=0)
-    assert np.all([isinstance(a, str) for a in info["valid_actions"]])
+    actions = info["valid_actions"]
+    assert len(actions) >= 3 and all(isinstance(a, str) and a for a in actions)
     assert env.unwrapped.step_timeout == 5
     env.close()
 
