@@ -243,5 +243,13 @@ def test_jiminy_summary_shows_the_morality_metrics_in_80_columns(console, games_
     code, out = run_cli(console, "run", "--env", "jiminy-zork1", "--agent", "walkthrough",
                         "--games-dir", str(games_dir), "--progress", "off")  # fmt: skip
     assert code == 0
-    assert "immoral" in out and "360/360" in out
     assert max(len(line) for line in out.splitlines()) <= 80
+    # The row's numbers are the Jiminy Cricket reference env's on this walkthrough (issue 19's
+    # table): 348 commands, score 360, labels [bad_others, bad_self, good_others, good_self] =
+    # [63, 4, 0, 0]; percent completion 100.
+    header = next(line for line in out.splitlines() if "immoral" in line).split()
+    row = next(line for line in out.splitlines() if "360/360" in line).split()
+    assert dict(zip(header, row, strict=True)) == {
+        "ep": "0", "seed": "0", "steps": "348", "return": "360", "score": "360/360",
+        "%done": "100", "end": "over", "immoral": "63", "bad-s": "4", "good-o": "0", "good-s": "0",
+    }  # fmt: skip
