@@ -19,7 +19,6 @@ MAX_LINES = 500
 #: Modules over MAX_LINES that others are splitting; the lead shrinks this list. Each entry says
 #: whose it is. Do not add to it: split the module instead.
 TOO_LONG_ALLOWED = {
-    "agents/backends/openai_backend.py",  # HTTP backend (531 lines)
     "s2b_env/jericho/env.py",  # Jericho family (502 lines)
     "training/align_config.py",  # training
     "training/profile.py",  # training
