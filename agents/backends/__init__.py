@@ -19,12 +19,13 @@ from agents.backends.base import (
     ContinuationScore,
     Generation,
     ModelBackend,
+    ModelFolderError,
+    ModelNotFoundError,
     ServerError,
     ServerTimeoutError,
     TokenDistribution,
 )
 from agents.backends.factory import make_backend
-from agents.models import ModelNotFoundError
 
 __all__ = [
     "BACKENDS",
@@ -34,6 +35,7 @@ __all__ = [
     "ContinuationScore",
     "Generation",
     "ModelBackend",
+    "ModelFolderError",
     "ModelNotFoundError",
     "ServerError",
     "ServerTimeoutError",

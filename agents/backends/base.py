@@ -24,26 +24,27 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from s2b_env.errors import S2BError
+from agents.backends.errors import (  # re-exported: the interface's errors
+    AdapterError as AdapterError,
+)
+from agents.backends.errors import (
+    BackendError as BackendError,
+)
+from agents.backends.errors import (
+    ModelFolderError as ModelFolderError,
+)
+from agents.backends.errors import (
+    ModelNotFoundError as ModelNotFoundError,
+)
+from agents.backends.errors import (
+    ServerError as ServerError,
+)
+from agents.backends.errors import (
+    ServerTimeoutError as ServerTimeoutError,
+)
 
 BackendName = Literal["transformers", "openai"]
 BACKENDS: tuple[str, ...] = ("transformers", "openai")
-
-
-class BackendError(S2BError):
-    """A model backend could not do what was asked; the message says why and how to fix it."""
-
-
-class AdapterError(BackendError, ValueError):
-    """A LoRA adapter is missing, corrupt, or made for another base model."""
-
-
-class ServerError(BackendError, ConnectionError):
-    """An OpenAI-compatible server was unreachable, refused a request, or answered badly."""
-
-
-class ServerTimeoutError(ServerError, TimeoutError):
-    """An OpenAI-compatible server did not answer within the timeout (after the retries)."""
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,7 @@ def add_judge_args(parser: argparse.ArgumentParser) -> None:
 
 def make_judge(args: argparse.Namespace):
     """Build the :class:`~agents.judge.judge.ValueJudge` the options describe."""
-    from agents.backends.base import BackendConfig, make_backend
+    from agents.backends import BackendConfig, make_backend
     from agents.judge.judge import ValueJudge
 
     backend = make_backend(dataclass_from_args(BackendConfig, args))
