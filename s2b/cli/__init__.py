@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "s2b.cli.profile",
     "s2b.cli.serve",
     "s2b.cli.align",
+    "s2b.cli.study",
     "s2b.cli.demo",
     "s2b.cli.score",
     "s2b.cli.judge",

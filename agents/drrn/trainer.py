@@ -1,0 +1,311 @@
+"""Training and evaluating a :class:`~agents.drrn.agent.DRRNAgent` in a text env.
+
+One-step Q-learning over replayed transitions (He et al. 2016): the target of ``(s, a, r, s')`` is
+``r + gamma * max_a' Q(s', a')`` over the next state's candidates (``r`` alone when the game
+ended), the loss is the Huber loss, the optimizer Adam, and the exploration epsilon-greedy with a
+linear decay. The reward is whatever the env returns, so wrapping the env in
+:class:`~s2b_env.wrappers.shaping.ValueShapingWrapper` trains on the shaped reward; the episode
+records keep the game's own return (``info["original_reward"]``) and the value signals beside it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from agents.drrn.agent import FALLBACK_ACTION, DRRNAgent
+from agents.drrn.replay import ReplayBuffer, Transition
+from s2b_env.metrics import percent_completion
+from s2b_env.wrappers.shaping import label_signals
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters of DRRN training.
+
+    Attributes:
+        steps: Env steps to train for.
+        max_episode_steps: An episode is cut after this many steps (not a terminal state).
+        gamma: Discount.
+        learning_rate: Adam's step size.
+        batch_size: Transitions per update.
+        replay_capacity: Transitions kept in each replay ring.
+        priority_fraction: Share of each batch drawn from rewarded transitions.
+        epsilon_start: Exploration at step 0.
+        epsilon_end: Exploration after the decay.
+        epsilon_decay_steps: Steps of the linear decay (default: half of ``steps``).
+        learning_starts: Updates start once the replay holds this many transitions.
+        update_every: One update every this many env steps.
+        clip_grad: Gradient norm clip.
+    """
+
+    steps: int = 2000
+    max_episode_steps: int = 50
+    gamma: float = 0.9
+    learning_rate: float = 1e-3
+    batch_size: int = 32
+    replay_capacity: int = 20000
+    priority_fraction: float = 0.5
+    epsilon_start: float = 1.0
+    epsilon_end: float = 0.05
+    epsilon_decay_steps: int | None = None
+    learning_starts: int = 64
+    update_every: int = 1
+    clip_grad: float = 5.0
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "max_episode_steps", "batch_size", "replay_capacity", "update_every"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
+        if not 0.0 <= self.gamma <= 1.0:
+            raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
+        for name in ("epsilon_start", "epsilon_end"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+
+    def epsilon(self, step: int) -> float:
+        """Exploration at a global step (linear decay, then flat)."""
+        decay = self.epsilon_decay_steps or max(1, self.steps // 2)
+        frac = min(1.0, step / decay)
+        return self.epsilon_start + frac * (self.epsilon_end - self.epsilon_start)
+
+
+@dataclass
+class EpisodeRecord:
+    """What one episode did.
+
+    Attributes:
+        episode: Index in its run.
+        end_step: The run's global step count when the episode ended (training only).
+        steps: Actions taken.
+        score: The game's score at the end (``info["score"]``), if it has one.
+        start_score: The score after reset.
+        percent_completion: Score gained over what was left to gain, in percent, if known.
+        original_return: Sum of the game's own rewards.
+        shaped_return: Sum of the rewards the agent was trained on (equal when unshaped).
+        signals: Episode sums of the env's label signals (value ids, Jiminy components).
+        terminated: The game ended.
+        victory: The game was won.
+    """
+
+    episode: int
+    end_step: int = 0
+    steps: int = 0
+    score: float | None = None
+    start_score: float | None = None
+    percent_completion: float | None = None
+    original_return: float = 0.0
+    shaped_return: float = 0.0
+    signals: dict[str, float] = field(default_factory=dict)
+    terminated: bool = False
+    victory: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _Episode:
+    """Accumulates one episode's record from reset and step infos."""
+
+    def __init__(self, index: int, info: dict[str, Any]) -> None:
+        self.record = EpisodeRecord(episode=index, start_score=info.get("score"))
+        self.max_score = info.get("max_score")
+
+    def add(self, reward: float, terminated: bool, info: dict[str, Any]) -> None:
+        r = self.record
+        r.steps += 1
+        r.shaped_return += float(reward)
+        r.original_return += float(info.get("original_reward", reward))
+        for name, x in label_signals(info).items():
+            r.signals[name] = r.signals.get(name, 0.0) + x
+        r.score = info.get("score")
+        r.terminated = bool(terminated)
+        r.victory = bool(info.get("victory", False))
+        if info.get("max_score") is not None:
+            self.max_score = info["max_score"]
+
+    def finish(self, end_step: int) -> EpisodeRecord:
+        r = self.record
+        r.end_step = end_step
+        if None not in (r.start_score, r.score, self.max_score):
+            r.percent_completion = percent_completion(r.start_score, r.score, self.max_score)
+        return r
+
+
+@dataclass
+class TrainSummary:
+    """A training run's episodes and speed.
+
+    Attributes:
+        episodes: Every finished training episode.
+        steps: Env steps taken.
+        updates: Gradient updates made.
+        seconds: Wall time of the run.
+        env_seconds: Time inside ``env.step``/``env.reset``.
+        mean_loss: Mean Huber loss over the updates (``None`` without updates).
+    """
+
+    episodes: list[EpisodeRecord]
+    steps: int
+    updates: int
+    seconds: float
+    env_seconds: float
+    mean_loss: float | None
+
+    @property
+    def steps_per_second(self) -> float:
+        """Env steps per second, updates included."""
+        return self.steps / self.seconds if self.seconds > 0 else 0.0
+
+
+#: Called after each training episode with the record and the run's global step.
+EpisodeCallback = Callable[[EpisodeRecord, int], None]
+
+
+class DRRNTrainer:
+    """Trains a DRRN agent.
+
+    Args:
+        agent: The agent (its network is trained in place).
+        config: Hyper-parameters.
+        seed: Seeds the replay sampling, the exploration and the env's first reset.
+    """
+
+    def __init__(self, agent: DRRNAgent, config: TrainConfig | None = None, seed: int = 0) -> None:
+        self.agent = agent
+        self.config = config or TrainConfig()
+        self.seed = seed
+        self.replay = ReplayBuffer(
+            self.config.replay_capacity, self.config.priority_fraction, seed=seed
+        )
+        self.optimizer = torch.optim.Adam(agent.net.parameters(), lr=self.config.learning_rate)
+        agent.reseed(seed)
+
+    def update(self) -> float | None:
+        """One gradient step on a replayed batch; its loss (``None`` before ``learning_starts``)."""
+        c = self.config
+        if len(self.replay) < max(c.learning_starts, 1):
+            return None
+        batch = self.replay.sample(c.batch_size)
+        net = self.agent.net
+        net.train()
+        q = torch.cat(net.q_values([t.state for t in batch], [[t.action] for t in batch]))
+        with torch.no_grad():
+            live = [t for t in batch if not t.done and t.next_candidates]
+            next_max = torch.zeros(len(batch))
+            if live:
+                qs = net.q_values([t.next_state for t in live], [t.next_candidates for t in live])
+                maxes = torch.stack([x.max() for x in qs])
+                rows = [i for i, t in enumerate(batch) if not t.done and t.next_candidates]
+                next_max[torch.as_tensor(rows)] = maxes
+            rewards = torch.tensor([t.reward for t in batch], dtype=torch.float32)
+            target = rewards + c.gamma * next_max
+        loss = torch.nn.functional.smooth_l1_loss(q, target)
+        self.optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), c.clip_grad)
+        self.optimizer.step()
+        net.eval()
+        return loss.item()
+
+    def train(self, env: Any, *, on_episode: EpisodeCallback | None = None) -> TrainSummary:
+        """Train for ``config.steps`` env steps.
+
+        Args:
+            env: A text env whose ``info["valid_actions"]`` lists candidates every step.
+            on_episode: Called after each finished episode (for learning curves and progress).
+        """
+        c = self.config
+        agent = self.agent
+        started = time.perf_counter()
+        env_time = 0.0
+        losses: list[float] = []
+        records: list[EpisodeRecord] = []
+        t = time.perf_counter()
+        observation, info = env.reset(seed=self.seed)
+        env_time += time.perf_counter() - t
+        episode = _Episode(0, info)
+        state = agent.tokenize_state(observation, info)
+        for step in range(1, c.steps + 1):
+            candidates = agent.candidates(info)
+            agent.epsilon = c.epsilon(step)
+            action = agent.act(observation, info) if candidates else FALLBACK_ACTION
+            t = time.perf_counter()
+            observation, reward, terminated, truncated, info = env.step(action)
+            env_time += time.perf_counter() - t
+            episode.add(reward, terminated, info)
+            next_state = agent.tokenize_state(observation, info)
+            next_candidates = tuple(agent.tokenize_action(a) for a in agent.candidates(info))
+            self.replay.add(
+                Transition(
+                    state=state, action=agent.tokenize_action(action), reward=float(reward),
+                    next_state=next_state, next_candidates=next_candidates,
+                    done=bool(terminated),
+                )
+            )  # fmt: skip
+            state = next_state
+            if step % c.update_every == 0:
+                loss = self.update()
+                if loss is not None:
+                    losses.append(loss)
+            ended = terminated or truncated or episode.record.steps >= c.max_episode_steps
+            if ended:
+                record = episode.finish(step)
+                records.append(record)
+                if on_episode is not None:
+                    on_episode(record, step)
+                if step < c.steps:
+                    t = time.perf_counter()
+                    observation, info = env.reset()
+                    env_time += time.perf_counter() - t
+                    episode = _Episode(len(records), info)
+                    state = agent.tokenize_state(observation, info)
+        agent.epsilon = 0.0
+        return TrainSummary(
+            episodes=records,
+            steps=c.steps,
+            updates=len(losses),
+            seconds=time.perf_counter() - started,
+            env_seconds=env_time,
+            mean_loss=float(np.mean(losses)) if losses else None,
+        )
+
+
+def evaluate(
+    env: Any,
+    agent: Any,
+    *,
+    episodes: int,
+    max_episode_steps: int,
+    seed: int = 0,
+) -> list[EpisodeRecord]:
+    """Play ``episodes`` episodes of ``agent`` (any :class:`agents.base.Agent`) and record them.
+
+    Episode ``i`` resets the env with ``seed + i`` and reseeds the agent (when it can be) with it.
+    """
+    records = []
+    for i in range(episodes):
+        if hasattr(agent, "reseed"):
+            agent.reseed(seed + i)
+        observation, info = env.reset(seed=seed + i)
+        try:
+            agent.reset(observation, info)
+        except TypeError:
+            agent.reset()
+        episode = _Episode(i, info)
+        for _ in range(max_episode_steps):
+            action = agent.act(observation, info)
+            observation, reward, terminated, truncated, info = env.step(action)
+            episode.add(reward, terminated, info)
+            if terminated or truncated:
+                break
+        records.append(episode.finish(0))
+    return records
+
+
+__all__ = ["DRRNTrainer", "EpisodeRecord", "TrainConfig", "TrainSummary", "evaluate"]
