@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from s2b.cli._common import add_env_args, add_games_dir, parse_env_args
+from s2b.cli._common import add_env_options, env_name, parse_env_args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,7 +21,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "intervals over seeds) and learning curves. Finished (shaping, seed) units are kept: run "
         "the same command again to continue a stopped study.",
     )
-    parser.add_argument("--env", required=True, help="env id or short name, e.g. s2b-lastferry")
     parser.add_argument(
         "--shaping",
         action="append",
@@ -52,8 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--progress", choices=("plain", "off"), default="plain", help="progress lines or none"
     )
-    add_games_dir(parser)
-    add_env_args(parser)
+    add_env_options(parser)
     parser.set_defaults(handler=run)
 
 
@@ -68,7 +66,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from agents.study import StudyConfig, run_study
 
     config = StudyConfig(
-        env=args.env,
+        env=env_name(args),
         shapings=args.shaping or ["none"],
         seeds=_seeds(args.seeds),
         steps=args.steps,
