@@ -110,10 +110,10 @@ class GameHooks:
         """
         memory = self._memory
         if self._location_in_memory:
-            return memory.object_name(memory.global_value(0)) or None
+            return memory.room_name(memory.global_value(0)) or None
         if self.known:
             room = memory.player_room(self._frotz.player_obj_num)
-            name = memory.object_name(room) if room else None
+            name = memory.room_name(room) if room else None
             # Inform names an object without a short name "(its_id)": not a room's name
             return None if not name or _PLACEHOLDER.fullmatch(name) else name
         return self._location

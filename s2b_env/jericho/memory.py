@@ -64,6 +64,7 @@ class FrotzMemory:
         self._decoded: dict[int, tuple[bytes, str]] = {}  # property table -> (text, name)
         self._last_object = 255 if small else 65535
         self._rooms_containers: dict[int, bool] = {}
+        self._room_names: dict[int, tuple[int, str | None]] = {}
         if objects:
             self.special = np.zeros(self._lib.get_special_ram_size(), dtype=np.uint8)
             self._special_c = as_ctypes(self.special)
@@ -171,6 +172,27 @@ class FrotzMemory:
             return known[1]
         name = self._decode(props + 1, limit=props + 1 + len(encoded))
         self._decoded[props] = (encoded.tobytes(), name)
+        return name
+
+    def room_name(self, obj: int) -> str | None:
+        """:meth:`object_name` for ``info["location"]``, once per step: cached by object and
+        property-table address, so a name the game rewrites in place keeps its first text (the
+        games we know never do; ``object_name`` reads the live text every call).
+        """
+        if obj <= 0 or obj > self._last_object:
+            return None
+        at = self._first + obj * self._entry - 2
+        if self.stale:
+            self.refresh()
+        ram = self._view
+        if at + 2 > len(ram):
+            return None
+        props = (ram[at] << 8) | ram[at + 1]
+        known = self._room_names.get(obj)
+        if known is not None and known[0] == props:
+            return known[1]
+        name = self.object_name(obj)
+        self._room_names[obj] = (props, name)
         return name
 
     def _entry_address(self, obj: int) -> int | None:
