@@ -18,7 +18,6 @@ Layout of ``OUT``::
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -26,12 +25,12 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from agents.drrn.units import RANDOM, Unit, shaping_slug
 from s2b_env.errors import S2BError
 from s2b_env.wrappers.shaping import format_weights, parse_weights
 
 CANDIDATE_SOURCES = ("walkthrough", "valid")
 EXECUTORS = ("local", "ray")
-RANDOM = "random"
 
 
 @dataclass
@@ -106,29 +105,6 @@ class StudyConfig:
     def from_dict(cls, data: dict[str, Any]) -> StudyConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
-
-
-def shaping_slug(spec: str) -> str:
-    """A folder name for a shaping: ``"+1 x benevolence_caring"`` -> ``"p1_benevolence_caring"``."""
-    if spec == "none":
-        return "none"
-    text = spec.replace("+", "p").replace("-", "m").replace(" x ", "_").replace(", ", "__")
-    return re.sub(r"[^A-Za-z0-9_.]", "", text)
-
-
-@dataclass(frozen=True)
-class Unit:
-    """One (shaping, seed) of a study; ``shaping`` is :data:`RANDOM` for the random control."""
-
-    shaping: str
-    seed: int
-
-    def folder(self, out: Path) -> Path:
-        name = RANDOM if self.shaping == RANDOM else shaping_slug(self.shaping)
-        return out / "units" / name / f"seed{self.seed}"
-
-    def done(self, out: Path) -> bool:
-        return (self.folder(out) / "result.json").is_file()
 
 
 def study_units(config: StudyConfig) -> list[Unit]:
@@ -208,7 +184,7 @@ def run_unit(
                 "episodes": len(summary.episodes),
                 "updates": summary.updates,
                 "seconds": summary.seconds,
-                "env_seconds": summary.env_seconds,
+                "update_seconds": summary.update_seconds,
                 "steps_per_second": summary.steps_per_second,
                 "mean_loss": summary.mean_loss,
             }

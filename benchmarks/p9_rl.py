@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         ActionSetWrapper(inner, walkthrough_actions(inner)),
         "+1 x benevolence_caring, -1 x power_resources",
     )
+    inner2 = gym.make(f"s2b/s2b-{args.game}-v0")
+    shaped_only = ValueShapingWrapper(inner2, "+1 x benevolence_caring, -1 x power_resources")
     routes = [bare.unwrapped.walkthrough(r) for r in bare.unwrapped.walkthrough_routes()]
     n_steps = sum(len(r) for r in routes)
 
@@ -72,10 +74,11 @@ def main(argv: list[str] | None = None) -> int:
             total += time.perf_counter() - start
         return total
 
-    best = {"bare env": float("inf"), "shaped + action set": float("inf")}
+    envs = {"bare env": bare, "shaped": shaped_only, "shaped + action set": wrapped}
+    best = dict.fromkeys(envs, float("inf"))
     for _ in range(args.repeats):
-        best["bare env"] = min(best["bare env"], play(bare))
-        best["shaped + action set"] = min(best["shaped + action set"], play(wrapped))
+        for name, env in envs.items():
+            best[name] = min(best[name], play(env))
     per_step = {k: v / n_steps * 1e6 for k, v in best.items()}
     load = os.getloadavg()[0]
     print(f"P9 {args.game}: {n_steps} walkthrough steps over all routes, best of {args.repeats}")

@@ -12,6 +12,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from agents.drrn.units import RANDOM, Unit
+
 #: Two-sided 95% Student t quantiles by degrees of freedom (1..30); 1.96 beyond.
 _T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
         2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
@@ -48,8 +50,6 @@ def _unit_means(result: dict[str, Any], axis: str | None) -> dict[str, float | N
 
 def aggregate(config: Any, out: Path) -> dict[str, Any]:
     """Read every finished unit of a study and aggregate over seeds."""
-    from agents.study import RANDOM, Unit
-
     conditions = [RANDOM, *config.shapings]
     per: dict[str, dict[int, dict[str, Any]]] = {c: {} for c in conditions}
     speeds = []
@@ -149,8 +149,6 @@ def write_report(config: Any, out: Path) -> dict[str, Any]:
 
 def _curves(config: Any, out: Path, condition: str, bins: int = 10) -> list[list[float | None]]:
     """Per seed, the mean game return of the training episodes ending in each of ``bins`` bins."""
-    from agents.study import Unit
-
     width = config.steps / bins
     rows = []
     for seed in config.seeds:

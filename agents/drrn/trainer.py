@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from agents.drrn.agent import FALLBACK_ACTION, DRRNAgent
+from agents.drrn.agent import DRRNAgent
 from agents.drrn.replay import ReplayBuffer, Transition
+from agents.events import EpisodeObserver, StepEvent
 from s2b_env.metrics import percent_completion
 from s2b_env.wrappers.shaping import label_signals
 
@@ -146,7 +147,7 @@ class TrainSummary:
         steps: Env steps taken.
         updates: Gradient updates made.
         seconds: Wall time of the run.
-        env_seconds: Time inside ``env.step``/``env.reset``.
+        update_seconds: Time spent in gradient updates.
         mean_loss: Mean Huber loss over the updates (``None`` without updates).
     """
 
@@ -154,7 +155,7 @@ class TrainSummary:
     steps: int
     updates: int
     seconds: float
-    env_seconds: float
+    update_seconds: float
     mean_loss: float | None
 
     @property
@@ -214,66 +215,104 @@ class DRRNTrainer:
         return loss.item()
 
     def train(self, env: Any, *, on_episode: EpisodeCallback | None = None) -> TrainSummary:
-        """Train for ``config.steps`` env steps.
+        """Train for ``config.steps`` env steps, episodes played by :mod:`agents.engine`.
 
         Args:
             env: A text env whose ``info["valid_actions"]`` lists candidates every step.
             on_episode: Called after each finished episode (for learning curves and progress).
         """
+        from agents.engine import run_episode
+
         c = self.config
-        agent = self.agent
+        learner = _Learner(self)
         started = time.perf_counter()
-        env_time = 0.0
-        losses: list[float] = []
-        records: list[EpisodeRecord] = []
-        t = time.perf_counter()
-        observation, info = env.reset(seed=self.seed)
-        env_time += time.perf_counter() - t
-        episode = _Episode(0, info)
-        state = agent.tokenize_state(observation, info)
-        for step in range(1, c.steps + 1):
-            candidates = agent.candidates(info)
-            agent.epsilon = c.epsilon(step)
-            action = agent.act(observation, info) if candidates else FALLBACK_ACTION
-            t = time.perf_counter()
-            observation, reward, terminated, truncated, info = env.step(action)
-            env_time += time.perf_counter() - t
-            episode.add(reward, terminated, info)
-            next_state = agent.tokenize_state(observation, info)
-            next_candidates = tuple(agent.tokenize_action(a) for a in agent.candidates(info))
-            self.replay.add(
-                Transition(
-                    state=state, action=agent.tokenize_action(action), reward=float(reward),
-                    next_state=next_state, next_candidates=next_candidates,
-                    done=bool(terminated),
-                )
+        while learner.step < c.steps:
+            index = len(learner.records)
+            run_episode(
+                env, self.agent, episode_id=index, seed=self.seed if index == 0 else None,
+                max_steps=min(c.max_episode_steps, c.steps - learner.step), observers=[learner],
             )  # fmt: skip
-            state = next_state
-            if step % c.update_every == 0:
-                loss = self.update()
-                if loss is not None:
-                    losses.append(loss)
-            ended = terminated or truncated or episode.record.steps >= c.max_episode_steps
-            if ended:
-                record = episode.finish(step)
-                records.append(record)
-                if on_episode is not None:
-                    on_episode(record, step)
-                if step < c.steps:
-                    t = time.perf_counter()
-                    observation, info = env.reset()
-                    env_time += time.perf_counter() - t
-                    episode = _Episode(len(records), info)
-                    state = agent.tokenize_state(observation, info)
-        agent.epsilon = 0.0
+            record = learner.finish()
+            if on_episode is not None:
+                on_episode(record, learner.step)
+        self.agent.epsilon = 0.0
         return TrainSummary(
-            episodes=records,
-            steps=c.steps,
-            updates=len(losses),
+            episodes=learner.records,
+            steps=learner.step,
+            updates=len(learner.losses),
             seconds=time.perf_counter() - started,
-            env_seconds=env_time,
-            mean_loss=float(np.mean(losses)) if losses else None,
+            update_seconds=learner.update_seconds,
+            mean_loss=float(np.mean(learner.losses)) if learner.losses else None,
         )
+
+
+class _Learner(EpisodeObserver):
+    """Stores each step's transition, updates the network, sets the next step's epsilon."""
+
+    def __init__(self, trainer: DRRNTrainer) -> None:
+        self.trainer = trainer
+        self.step = 0
+        self.records: list[EpisodeRecord] = []
+        self.losses: list[float] = []
+        self.update_seconds = 0.0
+        self._info: dict[str, Any] = {}
+        self._episode: _Episode | None = None
+
+    def on_episode_start(self, episode_id: int, seed: Any, observation: str, info: dict) -> None:
+        self._info = info
+        self._episode = _Episode(episode_id, info)
+        self.trainer.agent.epsilon = self.trainer.config.epsilon(self.step + 1)
+
+    def on_step(self, event: StepEvent) -> None:
+        agent, c = self.trainer.agent, self.trainer.config
+        self.step += 1
+        assert self._episode is not None
+        self._episode.add(event.reward, event.terminated, event.info)
+        self.trainer.replay.add(
+            Transition(
+                state=agent.tokenize_state(event.observation, self._info),
+                action=agent.tokenize_action(event.action),
+                reward=float(event.reward),
+                next_state=agent.tokenize_state(event.next_observation, event.info),
+                next_candidates=tuple(
+                    agent.tokenize_action(a) for a in agent.candidates(event.info)
+                ),
+                done=bool(event.terminated),
+            )
+        )
+        self._info = event.info
+        if self.step % c.update_every == 0:
+            t = time.perf_counter()
+            loss = self.trainer.update()
+            self.update_seconds += time.perf_counter() - t
+            if loss is not None:
+                self.losses.append(loss)
+        agent.epsilon = c.epsilon(self.step + 1)
+
+    def finish(self) -> EpisodeRecord:
+        """Close the episode just played (``run_episode`` calls no ``on_episode_end``)."""
+        assert self._episode is not None
+        self.records.append(self._episode.finish(self.step))
+        return self.records[-1]
+
+
+class _Recorder(EpisodeObserver):
+    """Records evaluation episodes."""
+
+    def __init__(self) -> None:
+        self.records: list[EpisodeRecord] = []
+        self._episode: _Episode | None = None
+
+    def on_episode_start(self, episode_id: int, seed: Any, observation: str, info: dict) -> None:
+        self._episode = _Episode(episode_id, info)
+
+    def on_step(self, event: StepEvent) -> None:
+        assert self._episode is not None
+        self._episode.add(event.reward, event.terminated, event.info)
+
+    def finish(self) -> None:
+        assert self._episode is not None
+        self.records.append(self._episode.finish(0))
 
 
 def evaluate(
@@ -286,26 +325,19 @@ def evaluate(
 ) -> list[EpisodeRecord]:
     """Play ``episodes`` episodes of ``agent`` (any :class:`agents.base.Agent`) and record them.
 
-    Episode ``i`` resets the env with ``seed + i`` and reseeds the agent (when it can be) with it.
+    Episodes are played by :mod:`agents.engine`: episode ``i`` resets the env with ``seed + i``
+    and reseeds the agent (when it can be) with it.
     """
-    records = []
+    from agents.engine import run_episode
+
+    recorder = _Recorder()
     for i in range(episodes):
-        if hasattr(agent, "reseed"):
-            agent.reseed(seed + i)
-        observation, info = env.reset(seed=seed + i)
-        try:
-            agent.reset(observation, info)
-        except TypeError:
-            agent.reset()
-        episode = _Episode(i, info)
-        for _ in range(max_episode_steps):
-            action = agent.act(observation, info)
-            observation, reward, terminated, truncated, info = env.step(action)
-            episode.add(reward, terminated, info)
-            if terminated or truncated:
-                break
-        records.append(episode.finish(0))
-    return records
+        run_episode(
+            env, agent, episode_id=i, seed=seed + i, max_steps=max_episode_steps,
+            observers=[recorder],
+        )  # fmt: skip
+        recorder.finish()
+    return recorder.records
 
 
 __all__ = ["DRRNTrainer", "EpisodeRecord", "TrainConfig", "TrainSummary", "evaluate"]
