@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from s2b_env.cache import cache_dir
-from s2b_env.errors import S2BError
+from s2b_env.errors import GameNotFoundError, S2BError
 from s2b_env.inform.data import (
     SOURCE_DIR,
     annotations_file,
@@ -450,6 +450,7 @@ def list_own_games(cache: str | Path | None = None) -> list[OwnGame]:
 __all__ = [
     "SOURCE_DIR",
     "BuildResult",
+    "GameNotFoundError",
     "InformBuildError",
     "InformToolsMissingError",
     "OwnGame",

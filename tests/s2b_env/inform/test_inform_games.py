@@ -18,6 +18,7 @@ from gymnasium.utils.env_checker import check_env
 import s2b_env  # noqa: F401  (registers the ids)
 from s2b_env.games import read_story_header
 from s2b_env.inform import build as ib
+from s2b_env.inform import data as inform_data
 from s2b_env.inform.data import load_annotations, load_walkthrough
 from s2b_env.inform.env import S2BGameEnv
 from s2b_env.values import VALUE_IDS, ValueVector
@@ -113,7 +114,7 @@ def test_missing_compiler_and_library_say_how_to_install(monkeypatch, tmp_path):
 def test_compiler_errors_are_reported(monkeypatch, tmp_path):
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "broken.inf").write_text('Constant Story "X";\n[ Main; x = ; ];\n')
-    monkeypatch.setattr(ib, "SOURCE_DIR", tmp_path)
+    monkeypatch.setattr(inform_data, "SOURCE_DIR", tmp_path)  # where own games' sources are
     with pytest.raises(ib.InformBuildError, match=r"broken\.inf.*Error"):
         ib.build_game("broken", cache=tmp_path / "cache")
 
