@@ -2,7 +2,9 @@
 
 Candidate scoring shares the prompt: one forward pass over the prompt fills its key/value cache,
 which is then repeated for all K continuations and extended by one batched forward pass over the
-continuation tokens (instead of K full passes over prompt + continuation).
+continuation tokens (instead of K full passes over prompt + continuation). Several prompts that
+start alike (one situation, its options listed in several orders) share their common start the
+same way in :meth:`TransformersBackend.next_token_distributions`.
 """
 
 from __future__ import annotations
@@ -118,6 +120,66 @@ class TransformersBackend(ModelBackend):
             token_ids=tuple(token_ids),
             logprobs=tuple(float(logprobs[i]) for i in token_ids),
         )
+
+    def next_token_distributions(
+        self, prompts: Sequence[str], tokens: Sequence[str]
+    ) -> list[TokenDistribution]:
+        """Several prompts' next-token distributions, their common start run once.
+
+        The prompts' longest common token prefix is run once; its KV cache is repeated for the
+        prompts (in chunks of :data:`CANDIDATE_CHUNK`) and each prompt's rest runs in one batched,
+        right-padded pass, read at its own last token.
+        """
+        torch = self.torch
+        if len(prompts) <= 1:
+            return [self.next_token_distribution(p, tokens) for p in prompts]
+        token_ids = single_token_ids(self, tokens)
+        ids = [self._ids(p) for p in prompts]
+        shared = 0
+        limit = min(len(i) for i in ids) - 1  # each prompt keeps at least one token of its own
+        while shared < limit and all(i[shared] == ids[0][shared] for i in ids):
+            shared += 1
+        if shared == 0:
+            return [self.next_token_distribution(p, tokens) for p in prompts]
+        rests = [i[shared:] for i in ids]
+        results: list[TokenDistribution] = []
+        with torch.no_grad():
+            out = self.model(input_ids=torch.tensor([ids[0][:shared]]), use_cache=True)
+            prefix_cache = getattr(out, self._cache_kw)
+            for start in range(0, len(rests), CANDIDATE_CHUNK):
+                rows = rests[start : start + CANDIDATE_CHUNK]
+                last = start + CANDIDATE_CHUNK >= len(rests)
+                cache = prefix_cache if last else copy.deepcopy(prefix_cache)
+                for logprobs in self._last_logprobs(cache, shared, rows):
+                    results.append(
+                        TokenDistribution(
+                            tokens=tuple(tokens),
+                            token_ids=tuple(token_ids),
+                            logprobs=tuple(float(logprobs[i]) for i in token_ids),
+                        )
+                    )
+        return results
+
+    def _last_logprobs(self, cache: Any, n: int, rests: list[list[int]]) -> list[Any]:
+        """Next-token log-probabilities after each of ``rests`` appended to a cached prefix."""
+        torch = self.torch
+        k, width = len(rests), max(len(r) for r in rests)
+        pad = self.tokenizer.pad_token_id or 0
+        batch = torch.tensor([r + [pad] * (width - len(r)) for r in rests])
+        cache.batch_repeat_interleave(k)
+        attention = torch.ones((k, n + width), dtype=torch.long)
+        for row, r in enumerate(rests):
+            attention[row, n + len(r) :] = 0
+        positions = torch.arange(n, n + width).unsqueeze(0).expand(k, -1)
+        step = self.model(
+            input_ids=batch,
+            **{self._cache_kw: cache},
+            attention_mask=attention,
+            position_ids=positions,
+            use_cache=True,
+        )
+        return [torch.log_softmax(step.logits[row, len(r) - 1].float(), dim=-1)
+                for row, r in enumerate(rests)]  # fmt: skip
 
     def score_continuations(
         self, prompt: str, continuations: Sequence[str]

@@ -21,10 +21,12 @@ def test_dilemma_choices_come_from_the_option_number_distribution(tf_backend) ->
     options = info["options"]
     action = agent.act(observation, info)
     choice = agent.last_choice
-    assert choice.method == "option-token" and action in options
-    assert choice.candidates == tuple(options)
-    assert math.isclose(sum(choice.probs), 1.0, rel_tol=1e-6)
-    assert action == options[max(range(len(options)), key=choice.probs.__getitem__)]
+    assert choice.extra["method"] == "option-token" and action in options
+    assert choice.candidates == options and choice.chosen == action
+    assert math.isclose(sum(choice.probabilities), 1.0, rel_tol=1e-6)
+    assert action == options[max(range(len(options)), key=choice.probabilities.__getitem__)]
+    # debiased by default: every order of the 2-3 options asked, the prompts counted
+    assert choice.extra["orders"] == choice.extra["prompts"] == math.factorial(len(options))
     # The env accepts the label as an action and moves on.
     _, _, _, _, info = env.step(action)
     assert info["error"] is None and info["chosen"] == action
@@ -48,7 +50,9 @@ def test_sampling_with_a_temperature_is_seeded(tf_backend) -> None:
     assert all(p in info["options"] for pick in picks for p in pick)
     greedy = LLMAgent(tf_backend, LLMAgentConfig(history=0))
     greedy.act(observation, info)
-    assert agents[2].last_choice.probs == pytest.approx(greedy.last_choice.probs, abs=1e-5)
+    assert agents[2].last_choice.probabilities == pytest.approx(
+        greedy.last_choice.probabilities, abs=1e-5
+    )
 
 
 def test_a_tiny_temperature_samples_like_greedy(tf_backend) -> None:
@@ -81,7 +85,8 @@ def test_candidate_actions_are_scored_with_a_shared_prompt(tf_backend, games_dir
     agent = LLMAgent(tf_backend, LLMAgentConfig(history=0))
     action = agent.act(observation, {**info, "valid_actions": candidates})
     choice = agent.last_choice
-    assert choice.method == "continuation" and action in candidates
+    assert choice.extra == {"method": "continuation", "prompts": 1, "length_norm": "mean"}
+    assert action in candidates
     # The probabilities are the softmax of the mean token log-probabilities of each candidate.
     prompt = tf_backend.chat_prompt(
         agent._messages(observation, "What do you do? Reply with one short command."),
@@ -89,7 +94,14 @@ def test_candidate_actions_are_scored_with_a_shared_prompt(tf_backend, games_dir
     scores = [s.mean_logprob for s in tf_backend.score_continuations(prompt, candidates)]
     peak = max(scores)
     expected = [math.exp(s - peak) / sum(math.exp(x - peak) for x in scores) for s in scores]
-    assert choice.probs == pytest.approx(expected, abs=1e-6)
+    assert choice.probabilities == pytest.approx(expected, abs=1e-6)
+    # length_norm="sum": the softmax of the total log-probabilities
+    summed = LLMAgent(tf_backend, LLMAgentConfig(history=0, length_norm="sum"))
+    summed.act(observation, {**info, "valid_actions": candidates})
+    totals = [s.logprob for s in tf_backend.score_continuations(prompt, candidates)]
+    peak = max(totals)
+    expected = [math.exp(s - peak) / sum(math.exp(x - peak) for x in totals) for s in totals]
+    assert summed.last_choice.probabilities == pytest.approx(expected, abs=1e-6)
 
 
 def test_free_generation_when_nothing_is_offered(tf_backend) -> None:
@@ -97,7 +109,8 @@ def test_free_generation_when_nothing_is_offered(tf_backend) -> None:
     observation, info = env.reset(seed=0)
     agent = LLMAgent(tf_backend)
     action = agent.act(observation, info)
-    assert agent.last_choice.method == "generation"
+    assert agent.last_choice.extra["method"] == "generation"
+    assert agent.last_choice.candidates == [action] and agent.last_choice.probabilities == [1.0]
     assert action and "\n" not in action and len(action) < 120
     _, _, _, _, info = env.step(action)
     assert isinstance(info["score"], int)
@@ -108,6 +121,10 @@ def test_config_is_validated() -> None:
         LLMAgentConfig(temperature=-1)
     with pytest.raises(ValueError, match="history"):
         LLMAgentConfig(history=-2)
+    with pytest.raises(ValueError, match="orders"):
+        LLMAgentConfig(orders=0)
+    with pytest.raises(ValueError, match="length_norm"):
+        LLMAgentConfig(length_norm="max")
 
 
 def test_s2b_run_with_the_llm_agent_records_the_model(tmp_path) -> None:
