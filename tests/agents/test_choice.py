@@ -18,6 +18,7 @@ from agents.choice import (
     permute_menu,
     split_menu,
 )
+from agents.llm_agent import LLMAgent, LLMAgentConfig
 
 
 def test_orders_are_all_permutations_when_they_fit_and_balanced_otherwise() -> None:
@@ -85,15 +86,16 @@ def test_a_menu_variant_and_no_menu() -> None:
 def test_shared_prefix_scoring_matches_separate_prompts(tf_backend) -> None:
     from agents.llm_agent import LLMAgent
 
-    env = gym.make("s2b/judgment-v0", split="test")
+    env = gym.make("s2b/dilemma-v0", split="test")
     observation, info = env.reset(seed=1)
-    agent = LLMAgent(tf_backend)
+    agent = LLMAgent(tf_backend, LLMAgentConfig(history=0))
+    n = len(info["options"])
     body, texts = split_menu(observation, info["options"])
     prompts = [
         agent._option_prompt(agent._messages(body, agent._listing([texts[i] for i in o])))
-        for o in option_orders(4, 4)
+        for o in option_orders(n, n)
     ]
-    numbers = ["1", "2", "3", "4"]
+    numbers = [str(i + 1) for i in range(n)]
     shared = tf_backend.next_token_distributions(prompts, numbers)
     for prompt, dist in zip(prompts, shared, strict=True):
         alone = tf_backend.next_token_distribution(prompt, numbers)
@@ -101,19 +103,18 @@ def test_shared_prefix_scoring_matches_separate_prompts(tf_backend) -> None:
 
 
 def test_debiased_choice_does_not_depend_on_the_listed_order(tf_backend) -> None:
-    from agents.llm_agent import LLMAgent, LLMAgentConfig
-
     env = gym.make("s2b/dilemma-v0", split="test")
     observation, info = env.reset(options={"item_id": env.unwrapped.items[0].id})
     options = info["options"]
-    agent = LLMAgent(tf_backend, LLMAgentConfig(history=0, orders=6))
+    n = len(options)
+    # n cyclic shifts: a cyclic change of the input order asks the same set of listings
+    agent = LLMAgent(tf_backend, LLMAgentConfig(history=0, orders=n))
     agent.act(observation, info)
     first = agent.last_choice
-    n = len(options)
-    assert first.extra["orders"] == math.factorial(n) == first.extra["prompts"]
+    assert first.extra["orders"] == n == first.extra["prompts"]
     assert first.extra["menu_removed"] and first.chosen in options
     assert math.isclose(sum(first.probabilities), 1.0, rel_tol=1e-9)
-    order = tuple(reversed(range(n)))
+    order = tuple((p + 1) % n for p in range(n))
     moved, listed = permute_menu(observation, options, order)
     agent.act(moved, {**info, "options": listed})
     second = agent.last_choice
@@ -123,10 +124,9 @@ def test_debiased_choice_does_not_depend_on_the_listed_order(tf_backend) -> None
 
 
 def test_one_order_is_the_undebiased_prompt(tf_backend) -> None:
-    from agents.llm_agent import LLMAgent, LLMAgentConfig
-
-    env = gym.make("s2b/judgment-v0", split="test")
+    env = gym.make("s2b/dilemma-v0", split="test")
     observation, info = env.reset(seed=4)
+    n = len(info["options"])
     agent = LLMAgent(tf_backend, LLMAgentConfig(history=0, orders=1))
     agent.act(observation, info)
     listing = "\n".join(f"{i}. {o}" for i, o in enumerate(info["options"], start=1))
@@ -141,7 +141,7 @@ def test_one_order_is_the_undebiased_prompt(tf_backend) -> None:
         ],
         assistant_prefix="My choice: ",
     )
-    expected = tf_backend.next_token_distribution(prompt, ["1", "2", "3", "4"]).probs
+    expected = tf_backend.next_token_distribution(prompt, [str(i + 1) for i in range(n)]).probs
     assert agent.last_choice.probabilities == pytest.approx(expected, abs=1e-6)
     assert agent.last_choice.extra == {
         "method": "option-token",
@@ -149,22 +149,20 @@ def test_one_order_is_the_undebiased_prompt(tf_backend) -> None:
         "prompts": 1,
         "calibrated": False,
         "menu_removed": False,
-        "order_picks": [max(range(4), key=expected.__getitem__)],
+        "order_picks": [max(range(n), key=expected.__getitem__)],
         "mass": pytest.approx(agent.last_choice.extra["mass"]),
     }
 
 
 def test_calibration_prompts_are_cached_per_listing(tf_backend) -> None:
-    from agents.llm_agent import LLMAgent, LLMAgentConfig
-
-    env = gym.make("s2b/judgment-v0", split="test")
-    agent = LLMAgent(tf_backend, LLMAgentConfig(history=0, orders=4, calibrate=True))
-    plain = LLMAgent(tf_backend, LLMAgentConfig(history=0, orders=4))
-    for seed, content_free_prompts in ((0, 4), (1, 0)):  # verdict listings repeat: cached
-        observation, info = env.reset(seed=seed)
+    env = gym.make("s2b/dilemma-v0", split="test")
+    observation, info = env.reset(seed=2)
+    agent = LLMAgent(tf_backend, LLMAgentConfig(history=0, orders=2, calibrate=True))
+    for content_free_prompts in (2, 0):  # the same listings again: cached
         agent.act(observation, info)
-        plain.act(observation, info)
         extra = agent.last_choice.extra
-        assert extra["calibrated"] and extra["prompts"] == 4 + content_free_prompts
-    assert len(agent._content_free) == 4
+        assert extra["calibrated"] and extra["prompts"] == 2 + content_free_prompts
+    assert len(agent._content_free) == 2
+    plain = LLMAgent(tf_backend, LLMAgentConfig(history=0, orders=2))
+    plain.act(observation, info)
     assert agent.last_choice.probabilities != pytest.approx(plain.last_choice.probabilities)

@@ -34,8 +34,9 @@ def test_dilemma_choices_come_from_the_option_number_distribution(tf_backend) ->
 
 def test_episodes_are_reproducible_and_end_at_a_leaf(tf_backend) -> None:
     env = gym.make("s2b/dilemma-v0")
-    first = run_episode(env, LLMAgent(tf_backend), seed=5)
-    second = run_episode(env, LLMAgent(tf_backend), seed=5)
+    cheap = LLMAgentConfig(orders=1)  # one prompt a step: reproducibility, not debiasing
+    first = run_episode(env, LLMAgent(tf_backend, cheap), seed=5)
+    second = run_episode(env, LLMAgent(tf_backend, cheap), seed=5)
     assert first == second and first.terminated
     assert "value_totals" in first.metrics
 
@@ -43,12 +44,12 @@ def test_episodes_are_reproducible_and_end_at_a_leaf(tf_backend) -> None:
 def test_sampling_with_a_temperature_is_seeded(tf_backend) -> None:
     env = gym.make("s2b/dilemma-v0")
     observation, info = env.reset(seed=1)
-    sampling = LLMAgentConfig(temperature=2.0, history=0)
+    sampling = LLMAgentConfig(temperature=2.0, history=0, orders=1)
     agents = [LLMAgent(tf_backend, sampling, seed=s) for s in (0, 0, 1)]
     picks = [[agent.act(observation, info) for _ in range(2)] for agent in agents]
     assert picks[0] == picks[1]
     assert all(p in info["options"] for pick in picks for p in pick)
-    greedy = LLMAgent(tf_backend, LLMAgentConfig(history=0))
+    greedy = LLMAgent(tf_backend, LLMAgentConfig(history=0, orders=1))
     greedy.act(observation, info)
     assert agents[2].last_choice.probabilities == pytest.approx(
         greedy.last_choice.probabilities, abs=1e-5
@@ -58,8 +59,8 @@ def test_sampling_with_a_temperature_is_seeded(tf_backend) -> None:
 def test_a_tiny_temperature_samples_like_greedy(tf_backend) -> None:
     env = gym.make("s2b/dilemma-v0")
     observation, info = env.reset(seed=1)
-    greedy = LLMAgent(tf_backend, LLMAgentConfig(history=0))
-    cold = LLMAgent(tf_backend, LLMAgentConfig(temperature=1e-4, history=0), seed=0)
+    greedy = LLMAgent(tf_backend, LLMAgentConfig(history=0, orders=1))
+    cold = LLMAgent(tf_backend, LLMAgentConfig(temperature=1e-4, history=0, orders=1), seed=0)
     # probs ** (1/T) would underflow to 0 here and make the sampling weights NaN
     assert [cold.act(observation, info) for _ in range(3)] == [greedy.act(observation, info)] * 3
 
@@ -67,7 +68,7 @@ def test_a_tiny_temperature_samples_like_greedy(tf_backend) -> None:
 def test_history_keeps_at_most_the_configured_turns(tf_backend) -> None:
     env = gym.make("s2b/dilemma-v0")
     for history in (0, 1):
-        agent = LLMAgent(tf_backend, LLMAgentConfig(history=history))
+        agent = LLMAgent(tf_backend, LLMAgentConfig(history=history, orders=1))
         observation, info = env.reset(seed=3)
         for _ in range(2):
             observation, _, terminated, _, info = env.step(agent.act(observation, info))
