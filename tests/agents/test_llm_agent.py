@@ -142,6 +142,7 @@ def test_s2b_run_with_the_llm_agent_records_the_model(tmp_path) -> None:
                  "--out", str(out), "--progress", "off", "--history", "0"], console=console)  # fmt: skip
     assert code == 0, console.file.getvalue()
     header = read_trajectory(out / "trajectory.jsonl").header
-    assert header["model"]["backend"]["backend"] == "transformers"
-    assert header["model"]["agent"]["history"] == 0
+    assert header["config"]["model"]["backend"]["backend"] == "transformers"
+    assert header["config"]["model"]["agent"]["history"] == 0
+    assert header["config"]["model"]["agent"]["orders"] == 6
     assert "value totals" in console.file.getvalue()
