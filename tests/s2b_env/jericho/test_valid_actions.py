@@ -127,7 +127,7 @@ def test_valid_actions_never_advance_the_game_and_appear_in_info(games_dir: Path
         _, _, _, _, info = env.step(command)
         assert isinstance(info["valid_actions"], list)
         assert all(isinstance(a, str) and a for a in info["valid_actions"])
-    assert info["location"] == "North House"  # jericho's object name for the room
+    assert info["location"] == "North of House"  # the room as zork1 names it
     assert "drop leaflet" in info["valid_actions"] or "put down leaflet" in info["valid_actions"]
     env.close()
 
