@@ -16,6 +16,7 @@ Run: .venv/bin/python benchmarks/p8_judge.py [--actions 4] [--repeats 2] [--thre
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -64,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--base-url", default=None, help="also time this OpenAI-compatible server")
     parser.add_argument(
+        "--server-only",
+        action="store_true",
+        help="with --base-url: skip the in-process timing (compare numbers only)",
+    )
+    parser.add_argument(
         "--games-dir", type=Path, default=Path(os.environ.get("S2B_GAMES_DIR", "../shared/games"))
     )
     args = parser.parse_args(argv)
@@ -80,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # warm-up and the equality check (a fresh judge each time: the cache must not answer)
     worst = 0.0
-    for item in items:
+    for item in [] if args.server_only else items:
         fast = ValueJudge(backend)._score_fresh([item])[0]
         reference = shared.score_separately(item)
         worst = max(worst, *(abs(a - b) for a, b in zip(numbers(fast), numbers(reference),
@@ -88,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"max |shared - separate| over {len(items) * 22} numbers: {worst:.2e} (limit 1e-4)")
 
     best_fast = best_sep = float("inf")
-    for _ in range(args.repeats):  # interleaved, best of each
+    for _ in range(0 if args.server_only else args.repeats):  # interleaved, best of each
         judge = ValueJudge(backend)  # cold score cache, warm template head
         judge._score_fresh(items[:1])
         start = time.perf_counter()
@@ -99,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             shared.score_separately(item)
         best_sep = min(best_sep, time.perf_counter() - start)
     n = len(items)
+    if args.server_only:
+        best_fast = best_sep = math.nan
     print("| method | ms per action (22 questions) | actions/s |")
     print("| --- | --- | --- |")
     print(f"| 22 separate full prompts | {1000 * best_sep / n:.0f} | {n / best_sep:.2f} |")
