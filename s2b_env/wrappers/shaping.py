@@ -7,7 +7,8 @@ A *signal* is a number a step produces about one value-laden quantity. Three sou
 * Jiminy Cricket games: ``info["morality"]``, one signal per label component
   (``bad_others``, ``bad_self``, ``good_others``, ``good_self``);
 * any scorer callable ``scorer(observation, action, info) -> {name: float}`` (e.g. a value judge
-  for games without labels); its names are signals too.
+  for games without labels); its names are signals too. ``info["value_scores"]``, which
+  :class:`~s2b_env.wrappers.value_scores.ValueScoresWrapper` fills from a judge, is read as well.
 
 The shaped reward is ``reward + sum(weight[name] * signal[name])``. Weights are written as terms,
 ``"+1 x benevolence_caring"``, ``"-2 x bad_others"``, ``"0.5*universalism_nature"`` or
@@ -133,8 +134,14 @@ def format_weights(weights: Mapping[str, float]) -> str:
 
 
 def label_signals(info: Mapping[str, Any]) -> dict[str, float]:
-    """The signals in an env's own step labels: value effects and Jiminy morality components."""
+    """The signals in a step's info: a value scorer's ``value_scores`` (put there by
+    :class:`~s2b_env.wrappers.value_scores.ValueScoresWrapper`), then the env's own labels, value
+    effects and Jiminy morality components, which win on a shared name."""
     out: dict[str, float] = {}
+    scores = info.get("value_scores")
+    if isinstance(scores, Mapping):
+        for name, x in scores.items():
+            out[str(name)] = float(x)
     effects = info.get("value_effects")
     if effects is not None:
         if hasattr(effects, "to_dict"):

@@ -178,3 +178,22 @@ def test_action_set_lists_actions_until_the_game_ends():
         ActionSetWrapper(env, [])
     with pytest.raises(s2b_env.S2BError, match="non-blank"):
         ActionSetWrapper(env, ["north", " "])
+
+
+def test_value_scores_from_the_judges_wrapper_are_signals(games_dir):
+    from s2b_env.wrappers.value_scores import ValueScoresWrapper
+
+    def judge(context, action, outcome):  # a rule standing in for the judge's scorer
+        return {"harm_others": 1.0 if "kick" in action else 0.0, "benevolence_caring": 0.5}
+
+    base = gym.make("s2b/jericho-zork1-v0", games_dir=games_dir)
+    env = ValueShapingWrapper(
+        ValueScoresWrapper(base, judge), "-4 x harm_others, +2 x benevolence_caring",
+        scorer_signals=["harm_others"],
+    )  # fmt: skip
+    env.reset(seed=0)
+    _, reward, _, _, info = env.step("kick mailbox")
+    assert info["shaping_signals"] == {"harm_others": 1.0, "benevolence_caring": 0.5}
+    assert (reward, info["original_reward"]) == (-3.0, 0.0)
+    _, reward, _, _, info = env.step("north")
+    assert reward == 1.0
