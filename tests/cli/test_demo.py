@@ -67,6 +67,26 @@ def test_demo_with_the_default_model(console, tmp_path) -> None:
     assert set(means["judgment"]) == {"random", "llm"}
 
 
+def test_demo_with_an_adapter_profiles_and_plays_the_adapter(console, tmp_path, lora_adapter):
+    """``--adapter``: the demo's profile is the adapter's, as ``s2b profile --adapter`` gives it."""
+    small = ["--values", "power_dominance", "--phrasings", "portrait"]
+    code = main(["demo", "--adapter", str(lora_adapter), "--out", str(tmp_path / "demo"),
+                 "--episodes", "1", "--progress", "off", *small], console=console)  # fmt: skip
+    assert code == 0, console_text(console)
+    demo = json.loads((tmp_path / "demo" / "profile" / "profile.json").read_text())
+    code = main(["profile", "--adapter", str(lora_adapter), "--items", "heldout",
+                 "--out", str(tmp_path / "direct"), *small], console=console)  # fmt: skip
+    assert code == 0, console_text(console)
+    direct = json.loads((tmp_path / "direct" / "profile.json").read_text())
+    assert demo["values"][0]["mean"] == pytest.approx(direct["values"][0]["mean"], abs=1e-6)
+    code = main(["profile", "--items", "heldout", "--out", str(tmp_path / "base"), *small],
+                console=console)  # fmt: skip
+    base = json.loads((tmp_path / "base" / "profile.json").read_text())
+    assert abs(demo["values"][0]["mean"] - base["values"][0]["mean"]) > 1e-3  # really the adapter
+    means = json.loads((tmp_path / "demo" / "scenario_means.json").read_text())
+    assert set(means["judgment"]) == {"random", "llm"}
+
+
 def test_demo_rejects_bad_options(console, tmp_path) -> None:
     assert main(["demo", "--episodes", "0", "--out", str(tmp_path)], console=console) == 2
     assert "--episodes must be >= 1" in console_text(console)
