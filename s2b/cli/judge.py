@@ -104,6 +104,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--dilemmas", action="store_true", help="also judge the dilemmas' test split (values)"
     )
     validate.add_argument(
+        "--own-runs",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="finished runs of our own games: agreement with their value events",
+    )
+    validate.add_argument(
         "--negatives-per-positive",
         type=float,
         default=3.0,
@@ -167,6 +174,8 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
             report["harm"] = {"rows": rows, "metrics": metrics}
         if args.dilemmas and judge is not None:
             report["dilemmas"] = _dilemmas(judge, args, console)
+        if args.own_runs and judge is not None:
+            report["own_games"] = _own_games(judge, args, console)
     finally:
         if judge is not None:
             judge.close()
@@ -196,6 +205,30 @@ def _dilemmas(judge, args: argparse.Namespace, console: Console) -> dict:
     console.print(
         f"dilemmas (test split, {result['items']} options, {result['nonzero']} non-zero effects): "
         f"Spearman {fmt_interval(result['spearman_all'])}, sign accuracy "
+        f"{fmt_interval(result['sign_accuracy'])}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return result
+
+
+def _own_games(judge, args: argparse.Namespace, console: Console) -> dict:
+    from agents.judge.training import run_items
+    from agents.judge.validate import fmt_interval, value_table
+    from s2b_env.values import VALUE_IDS
+
+    items = [i for run in args.own_runs for i in run_items(run) if i.source == "own-game"]
+    if not items:
+        raise ValueError("--own-runs: no step with value_effects; give runs of our own games")
+    scores = judge.score_many([i.item for i in items])
+    result = value_table(
+        [s.values.to_tuple() for s in scores],
+        [[i.labels[v] for v in VALUE_IDS] for i in items],
+        n_boot=args.boot,
+    )
+    console.print(
+        f"own games ({result['items']} steps, {result['nonzero']} non-zero effects): Spearman "
+        f"{fmt_interval(result['spearman_all'])}, sign accuracy "
         f"{fmt_interval(result['sign_accuracy'])}",
         highlight=False,
         soft_wrap=True,

@@ -18,6 +18,7 @@ from agents.judge.validate import (
     spearman,
 )
 from s2b.cli import main
+from tests.conftest import console_text
 
 
 def test_dilemma_items_carry_the_annotated_effects_of_their_split() -> None:
@@ -64,6 +65,25 @@ def test_judge_train_refuses_lm_head(tmp_path, console) -> None:
     args = ["judge", "train", "--out", str(tmp_path / "j"), "--lora-target-modules", "q_proj",
             "lm_head", "--max-examples", "2", "--progress", "off"]  # fmt: skip
     assert main(args, console) == 2
-    from tests.conftest import console_text
-
     assert "never adapts lm_head" in console_text(console)
+
+
+@pytest.mark.slow
+def test_validate_own_games_agreement_on_a_real_route(tmp_path, games_dir, console) -> None:
+    pytest.importorskip("transformers", reason="needs s2b[llm]")
+    import json
+
+    run = tmp_path / "own"
+    args = ["run", "--env", "s2b-lastferry", "--agent", "walkthrough", "--route", "caring",
+            "--max-steps", "3", "--out", str(run), "--progress", "off"]  # fmt: skip
+    assert main(args, console) == 0
+    items = run_items(run)
+    assert len(items) == 3 and {i.source for i in items} == {"own-game"}
+    out = tmp_path / "v.json"
+    args = ["judge", "validate", "--own-runs", str(run), "--no-cache", "--boot", "50",
+            "--progress", "off", "--json", str(out)]  # fmt: skip
+    assert main(args, console) == 0
+    own = json.loads(out.read_text())["own_games"]
+    assert own["items"] == 3
+    assert own["nonzero"] == sum(1 for i in items for k, v in i.labels.items() if v)
+    assert "own games (3 steps" in console_text(console)
