@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "s2b.cli.demo",
     "s2b.cli.score",
     "s2b.cli.judge",
+    "s2b.cli.replay",
 )
 
 

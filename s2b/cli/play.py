@@ -119,6 +119,16 @@ class PlayScreen(EpisodeObserver):
     def on_step(self, event: StepEvent) -> None:
         if self.echo:
             self.console.print(Text(f"> {event.action}", style="bold"))
+            if event.choice is not None and len(event.choice.candidates) > 1:
+                from s2b.cli.view import considered_line, step_view
+
+                view = step_view(
+                    env_id=self.title, episode_id=event.episode_id, step=event.step,
+                    observation=event.observation, action=event.action,
+                    choice=event.choice.to_dict(), reward=event.reward, info=event.info,
+                    total_reward=0.0,
+                )  # fmt: skip
+                self.console.print(Text(considered_line(view), style="dim"))
         self._show(event.next_observation, event.info, event.reward)
         if event.terminated or event.truncated:
             ended = "The game is over" if event.terminated else "Time limit reached"

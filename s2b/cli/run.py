@@ -62,6 +62,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="continue the run in --out, skipping finished episodes",
     )
     add_progress(group)
+    group.add_argument(
+        "--quiet",
+        action="store_true",
+        help="with --progress plain: one line per episode instead of one per step",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -146,7 +151,7 @@ def value_table(results: list[dict[str, Any]]) -> Table | None:
 
 def run(args: argparse.Namespace, console: Console) -> int:
     from agents.engine import run_episodes
-    from s2b.cli._observers import ProgressObserver
+    from s2b.cli.view import LiveView
 
     name = env_name(args)
     check_agent_options(args)
@@ -166,7 +171,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         summary = run_episodes(
             env, agent, episodes=args.episodes, seed=args.seed, max_steps=args.max_steps,
             out_dir=args.out, resume=args.resume, config=config,
-            observers=[ProgressObserver(console, mode)],
+            observers=[LiveView(console, mode, quiet=args.quiet)],
         )  # fmt: skip
     finally:
         env.close()

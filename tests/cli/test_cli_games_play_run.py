@@ -110,7 +110,7 @@ def test_run_random_resumes_where_it_stopped(console, games_dir, tmp_path) -> No
     out_dir = tmp_path / "run"
     args = ["run", "--env", "zork1", "--agent", "random", "--episodes", "3", "--seed", "7",
             "--max-steps", "30", "--games-dir", str(games_dir), "--out", str(out_dir),
-            "--progress", "plain"]  # fmt: skip
+            "--progress", "plain", "--quiet"]  # fmt: skip
     assert run_cli(console, *args)[0] == 0
     full = read_trajectory(out_dir / "trajectory.jsonl")
     # Simulate a crash in episode 2: keep episodes 0-1 and half of episode 2's lines.
@@ -192,9 +192,14 @@ def test_rich_progress_without_a_terminal_prints_lines(games_dir) -> None:
     argv = ["run", "--env", "dilemma", "--episodes", "2", "--progress", "rich"]
     code, out = run_cli(Console(file=io.StringIO(), width=80), *argv)
     assert code == 0
-    lines = out.splitlines()
+    lines = out.splitlines()  # plain: a line per step
+    assert lines[0].startswith("ep 0 step 1: ") and "reward +0" in lines[0]
+    assert lines[1].startswith("ep 1 step 1: ")
+    assert lines[3].strip() == "s2b/dilemma-v0 · random · 2 episodes"  # the table's own line
+    code, out = run_cli(Console(file=io.StringIO(), width=80), *argv, "--quiet")
+    lines = out.splitlines()  # --quiet: a line per episode
     assert lines[0].startswith("episode 0: 1 steps, return 0") and "score" not in lines[0]
-    assert lines[2].strip() == "s2b/dilemma-v0 · random · 2 episodes"  # the table's own line
+    assert lines[2].strip() == "s2b/dilemma-v0 · random · 2 episodes"
     terminal = Console(file=io.StringIO(), width=80, force_terminal=True)
     code, out = run_cli(terminal, *argv)
     assert code == 0 and "2/2" in out and "episode 0:" not in out
