@@ -55,6 +55,9 @@ def halt_flag(frotz: Any) -> ctypes.c_int:
     return ctypes.c_int.in_dll(frotz.frotz_lib, "emulator_halted")
 
 
+_NEVER = float("inf")
+
+
 class _Timer:
     """One armed deadline: the flag to set, when, and whether it was set."""
 
@@ -81,15 +84,21 @@ class Watchdog:
     def _reset_state(self) -> None:
         # Also run in a forked child: the parent's thread does not exist there.
         self._cond = threading.Condition()
-        self._armed: set[_Timer] = set()
+        self._armed: set[_Timer] = set()  # timers with a deadline (the thread watches them)
+        self._unbounded: set[_Timer] = set()  # timers without one (only interrupt() fires them)
         self._thread: threading.Thread | None = None
         self._wake = float("inf")  # when the thread wakes next (inf: when notified)
 
     def arm(self, flag: ctypes.c_int, seconds: float | None) -> _Timer:
         """Set ``flag`` to 1 if :meth:`disarm` is not called within ``seconds`` (``None``: no
         deadline; only :meth:`interrupt` sets it)."""
-        deadline = float("inf") if seconds is None else time.monotonic() + seconds
-        timer = _Timer(flag, deadline)
+        if seconds is None:
+            # No deadline: the thread need not know. A set's add and discard are atomic under
+            # the GIL, so this path takes no lock (it runs on every step of every env).
+            timer = _Timer(flag, _NEVER)
+            self._unbounded.add(timer)
+            return timer
+        timer = _Timer(flag, time.monotonic() + seconds)
         with self._cond:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="s2b-watchdog", daemon=True)
@@ -101,6 +110,9 @@ class Watchdog:
 
     def disarm(self, timer: _Timer) -> bool:
         """Stop watching ``timer``; returns whether it fired (the flag was set)."""
+        if timer.deadline == _NEVER:
+            self._unbounded.discard(timer)
+            return timer.fired
         with self._cond:
             self._armed.discard(timer)
             return timer.fired
@@ -108,11 +120,15 @@ class Watchdog:
     def interrupt(self) -> int:
         """Halt every call in flight now (Ctrl-C); returns how many were halted."""
         with self._cond:
-            timers = list(self._armed)
+            # list() of a set runs in C without releasing the GIL: a consistent copy.
+            unbounded = list(self._unbounded)
+            timers = list(self._armed) + unbounded
             for timer in timers:
                 timer.fired = timer.interrupted = True
                 timer.flag.value = 1
             self._armed.clear()
+            for timer in unbounded:
+                self._unbounded.discard(timer)
             self._cond.notify()
         return len(timers)
 
