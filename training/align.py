@@ -45,11 +45,13 @@ from training.profile_charts import plot_shift
 from training.sft import ProgressMode, library_versions, peak_rss_gib, train_adapter
 from training.sft_data import build_examples, check_split, save_examples, training_items
 from training.survey import Survey
-from training.survey_io import load_survey
+from training.survey_io import load_custom_survey
 from training.targets import build_targets, load_target_profile, save_targets, shifts_for
 
 #: The run's copy of its ``--target-profile`` file, read on resume.
 TARGET_PROFILE_COPY = "target_profile.json"
+#: The run's copies of its ``--items-file`` and ``--phrasings-file`` (suffix kept), read on resume.
+SURVEY_COPY = "survey"
 
 
 @dataclass(frozen=True)
@@ -113,10 +115,18 @@ def make_plan(config: AlignConfig, survey: Survey, moved: Sequence[str]) -> Alig
         ValueError: A phrasing id names no phrasing of the survey, or ``eval_values`` leaves out
             a moved value.
     """
+    trainable = {i.value for i in survey.select("train")}
+    lacking = [v for v in (*moved, *config.data.anchor_values) if v not in trainable]
+    lacking += [v for v in moved if not survey.select("heldout", [v])]
+    if lacking:
+        raise ConfigError(
+            f"the survey has no training or held-out items of {sorted(set(lacking))}: a moved "
+            "value needs both, an anchor training items (see --items-file)"
+        )
     if config.data.anchor_values:
         anchors = tuple(config.data.anchor_values)
     else:
-        candidates = [v for v in survey.values if v not in moved]
+        candidates = [v for v in survey.values if v not in moved and v in trainable]
         n = min(config.data.n_anchor_values, len(candidates))
         rng = np.random.default_rng(config.train.seed)
         drawn = set(rng.choice(candidates, size=n, replace=False).tolist()) if n else set()
@@ -167,7 +177,7 @@ def run_align(
 
     run_dir = Path(run_dir)
     # bad input is refused before the run folder is made or a model is loaded
-    survey = survey or load_survey()
+    survey = survey or load_custom_survey(*survey_files(config, run_dir, resume))
     if config.targets.target_profile is not None:
         profile_targets = load_target_profile(target_profile_source(config, run_dir, resume))
         shifts: dict[str, int] = {}
@@ -179,6 +189,7 @@ def run_align(
     plan = make_plan(config, survey, moved)
     _prepare_run_dir(run_dir, config, resume)
     keep_target_profile(config, run_dir)
+    keep_survey_files(config, run_dir)
     say = _say(console, progress)
     ledger = _Ledger(run_dir / "timings.json")
     (run_dir / "plan.json").write_text(
@@ -360,6 +371,28 @@ def target_profile_source(config: AlignConfig, run_dir: Path, resume: bool) -> P
         raise ValueError("expected a config with targets.target_profile, got none")
     copy = Path(run_dir) / TARGET_PROFILE_COPY
     return copy if resume and copy.is_file() else Path(config.targets.target_profile)
+
+
+def survey_files(
+    config: AlignConfig, run_dir: Path, resume: bool
+) -> tuple[Path | None, Path | None]:
+    """The ``--items-file`` and ``--phrasings-file`` a run reads (``None``: the shipped one); on
+    resume, the run's own copies (see :func:`keep_survey_files`), like the target profile."""
+    out: list[Path | None] = []
+    for given in (config.data.items_file, config.data.phrasings_file):
+        copy = None if given is None else Path(run_dir) / SURVEY_COPY / Path(given).name
+        out.append(copy if resume and copy is not None and copy.is_file() else given)
+    return out[0], out[1]
+
+
+def keep_survey_files(config: AlignConfig, run_dir: Path) -> None:
+    """Copy the config's own survey files into ``RUN/survey/``, unless the run has them."""
+    for given in (config.data.items_file, config.data.phrasings_file):
+        if given is not None:
+            copy = Path(run_dir) / SURVEY_COPY / Path(given).name
+            if not copy.is_file():
+                copy.parent.mkdir(exist_ok=True)
+                shutil.copyfile(given, copy)
 
 
 def keep_target_profile(config: AlignConfig, run_dir: Path) -> None:

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from s2b_env.errors import DataError
 from s2b_env.values import VALUE_IDS
+from training.align_presets import PRESETS
 from training.targets import DIRECTIONS
 from training.value_ids import check_value_ids
 
@@ -40,6 +41,7 @@ ALL_PROJECTIONS: tuple[str, ...] = (
     "down_proj",
 )
 SCHEDULERS: tuple[str, ...] = ("cosine", "linear", "constant", "constant_with_warmup")
+__all__ = ["PRESETS", "AlignConfig", "build_config", "load_config", "save_config"]
 
 
 def _positive(name: str, x: Any, kind: type = int, *, zero: bool = False) -> None:
@@ -121,8 +123,21 @@ class DataConfig:
     phrasings: tuple[str, ...] = field(
         default=(), metadata={"help": "phrasing ids for training and evaluation (default: all)"}
     )
+    items_file: Path | None = field(
+        default=None,
+        metadata={
+            "help": "your own survey items (.jsonl/.csv, the shipped format; default: shipped)"
+        },
+    )
+    phrasings_file: Path | None = field(
+        default=None,
+        metadata={"help": "your own phrasings (.json, the shipped schema; default: shipped)"},
+    )
 
     def __post_init__(self) -> None:
+        for name in ("items_file", "phrasings_file"):
+            if getattr(self, name) is not None:
+                setattr(self, name, Path(getattr(self, name)))
         self.anchor_values = _value_ids("anchor_values", self.anchor_values)
         if isinstance(self.n_anchor_values, bool) or not isinstance(self.n_anchor_values, int):
             raise ValueError(f"n_anchor_values: expected an integer, got {self.n_anchor_values!r}")
@@ -193,6 +208,17 @@ class TrainConfig:
     gradient_checkpointing: bool = field(
         default=False, metadata={"help": "trade compute for memory (large models)"}
     )
+    answer_only_loss: bool = field(
+        default=True,
+        metadata={
+            "help": "vocabulary logits only at the positions that carry loss (the answer); "
+            "false: at every position (TRL's loss, same value, slower)"
+        },
+    )
+    bf16_autocast: bool = field(
+        default=False,
+        metadata={"help": "bfloat16 autocast (float32 weights, bf16 matmuls; CPUs with AMX)"},
+    )
 
     def __post_init__(self) -> None:
         _positive("learning_rate", self.learning_rate, float)
@@ -213,10 +239,11 @@ class TrainConfig:
             raise ValueError(f"dtype: expected float32 or bfloat16, got {self.dtype!r}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device: expected auto, cpu or cuda, got {self.device!r}")
-        if not isinstance(self.gradient_checkpointing, bool):
-            raise TypeError(
-                f"gradient_checkpointing: expected a bool, got {type(self.gradient_checkpointing).__name__}"
-            )
+        for name in ("gradient_checkpointing", "answer_only_loss", "bf16_autocast"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(
+                    f"{name}: expected a bool, got {type(getattr(self, name)).__name__}"
+                )
 
 
 @dataclass
@@ -248,48 +275,6 @@ SECTIONS: dict[str, type] = {
     "lora": LoraSettings,
     "train": TrainConfig,
     "eval": EvalConfig,
-}
-
-#: Named starting points; each overrides the dataclass defaults, section by section.
-PRESETS: dict[str, dict[str, dict[str, Any]]] = {
-    # The recipe measured on SmolLM2-135M-Instruct with 2 CPU cores (docs/align.md): it learns
-    # item-specific answers; shorter runs learned only the average answer.
-    "cpu": {
-        "data": {"n_anchor_values": 2, "train_items_per_value": 8},
-        "lora": {"lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.05},
-        "train": {
-            "learning_rate": 1.5e-3,
-            "lr_scheduler": "cosine",
-            "epochs": 12.0,
-            "batch_size": 8,
-            "threads": 1,
-            "dtype": "float32",
-            "device": "cpu",
-        },
-    },
-    # 7-8B instruct models on one GPU: bf16, every value anchored, all training items.
-    "gpu": {
-        "data": {"n_anchor_values": 19, "train_items_per_value": 0},
-        "lora": {"lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.05},
-        "train": {
-            "learning_rate": 2e-4,
-            "lr_scheduler": "cosine",
-            "warmup_ratio": 0.03,
-            "epochs": 4.0,
-            "batch_size": 16,
-            "threads": 0,
-            "dtype": "bfloat16",
-            "device": "cuda",
-            "save_steps": 50,
-            "gradient_checkpointing": True,
-        },
-    },
-    # A minutes-long end-to-end check (CI): a few items, one phrasing, two epochs.
-    "smoke": {
-        "data": {"n_anchor_values": 1, "train_items_per_value": 2, "phrasings": ("portrait",)},
-        "train": {"epochs": 2.0, "batch_size": 4, "save_steps": 1, "threads": 1, "device": "cpu"},
-        "eval": {"bootstrap": 500},
-    },
 }
 
 

@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from s2b_env.errors import require
 from training.align_config import LoraSettings, TrainConfig
+from training.sft_loss import answer_only_trainer, frozen_linears_to_bf16
 
 ProgressMode = Literal["rich", "plain", "off"]
 PROGRESS_MODES: tuple[str, ...] = ("rich", "plain", "off")
@@ -282,6 +283,8 @@ def train_adapter(
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         model = transformers.AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype)
+        if train.bf16_autocast and dtype == torch.float32:
+            frozen_linears_to_bf16(model, tuple(lora.lora_target_modules))
         peft_config = peft.LoraConfig(
             r=lora.lora_r,
             lora_alpha=lora.lora_alpha,
@@ -307,7 +310,8 @@ def train_adapter(
             save_total_limit=train.save_total_limit,
             seed=train.seed,
             data_seed=train.seed,
-            bf16=use_cuda and train.dtype == "bfloat16",
+            # bf16 autocast: float32 LoRA weights, bfloat16 matmuls (oneDNN's AMX kernels on CPU)
+            bf16=(use_cuda and train.dtype == "bfloat16") or train.bf16_autocast,
             use_cpu=not use_cuda,
             report_to=[],
             disable_tqdm=True,
@@ -322,7 +326,8 @@ def train_adapter(
         with warnings.catch_warnings():
             # transformers 5 renamed gradient checkpointing; TRL still asks by the old name.
             warnings.filterwarnings("ignore", ".*gradient_checkpointing.*", FutureWarning)
-            trainer = trl.SFTTrainer(
+            cls = answer_only_trainer(trl.SFTTrainer) if train.answer_only_loss else trl.SFTTrainer
+            trainer = cls(
                 model=model,
                 args=args,
                 train_dataset=dataset,

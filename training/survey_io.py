@@ -70,15 +70,19 @@ def load_survey(
     return Survey(items=items, phrasings=phrasings)
 
 
-def load_items(path: str | Path) -> tuple[SurveyItem, ...]:
+def load_items(path: str | Path, *, every_value: bool = True) -> tuple[SurveyItem, ...]:
     """Read and validate an items file (JSON Lines, or CSV with the columns id,value,text,split).
 
-    Besides each record, checks that ids and normalised texts are unique and that every one of the
-    20 values has at least :data:`MIN_HELDOUT_PER_VALUE` held-out and :data:`MIN_TRAIN_PER_VALUE`
-    training items.
+    Besides each record, checks that ids and normalised texts are unique and, with
+    ``every_value``, that every one of the 20 values has at least :data:`MIN_HELDOUT_PER_VALUE`
+    held-out and :data:`MIN_TRAIN_PER_VALUE` training items.
 
     Args:
         path: The file.
+        every_value: Check the coverage of the whole taxonomy (the shipped survey). A user's
+            own survey (``--items-file``) may cover any values with any split; the commands check
+            what they need (``s2b align``: training items of the trained values, held-out items
+            of the moved ones).
 
     Returns:
         The items, in file order.
@@ -125,7 +129,8 @@ def load_items(path: str | Path) -> tuple[SurveyItem, ...]:
         items.append(item)
     if not items:
         raise DataError(path, "no items: expected one record per line")
-    _check_coverage(path, items)
+    if every_value:
+        _check_coverage(path, items)
     return tuple(items)
 
 
@@ -387,3 +392,27 @@ def _line_of(text: str, span: tuple[int, int] | None, key: str | None) -> int | 
         if found >= 0:
             start = found
     return text.count("\n", 0, start) + 1
+
+
+def load_custom_survey(
+    items_path: str | Path | None = None, phrasings_path: str | Path | None = None
+) -> Survey:
+    """The survey with a user's own items and/or phrasings file (``--items-file``,
+    ``--phrasings-file``), the shipped file for the one not given.
+
+    A user's items file is validated record by record like the shipped one (errors name file,
+    line and field; value ids are checked against the taxonomy with a did-you-mean), but it may
+    cover any of the 20 values with any split: a profile reports the values the file has.
+
+    Raises:
+        DataError: A file is missing or has a bad record.
+    """
+    items = (
+        load_items(default_items_path())
+        if items_path is None
+        else load_items(items_path, every_value=False)
+    )
+    phrasings = load_phrasings(
+        default_phrasings_path() if phrasings_path is None else phrasings_path
+    )
+    return Survey(items=items, phrasings=phrasings)

@@ -46,8 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--preset",
         choices=list(PRESETS),
         default=argparse.SUPPRESS,
-        help="starting settings: cpu (the recipe for the default model), gpu (7-8B, bf16), "
-        "smoke (a minutes-long check) (default: cpu)",
+        help="starting settings: cpu (the recipe for the default model), demo (a few minutes "
+        "on a 2-core CPU, one phrasing), gpu (7-8B, bf16), smoke (a minutes-long check) "
+        "(default: cpu)",
     )
     run.add_argument("--config", type=Path, default=None, help="YAML file with settings")
     run.add_argument(

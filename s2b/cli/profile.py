@@ -21,6 +21,7 @@ EPILOG = """examples:
   s2b profile --items heldout --adapter runs/align/adapter --out runs/profile-aligned
   s2b profile --backend openai --base-url http://127.0.0.1:8000/v1 --out runs/profile-http
   s2b profile --compare runs/profile-base/profile.json runs/profile-aligned/profile.json
+  s2b profile --items-file my_items.jsonl --out runs/profile-mine   # your own survey items
 """
 
 
@@ -35,7 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_dataclass_args(parser.add_argument_group("model"), BackendConfig)
-    add_dataclass_args(parser.add_argument_group("survey and output"), ProfileConfig)
+    survey = parser.add_argument_group("survey and output")
+    add_survey_files(survey)
+    add_dataclass_args(survey, ProfileConfig)
     parser.add_argument(
         "--compare",
         nargs=2,
@@ -53,20 +56,43 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     if args.compare:
         return _compare(args.compare, profile_config, console)
     backend_config = dataclass_from_args(BackendConfig, args)
-    return _profile(backend_config, profile_config, args.progress, console)
+    from training.survey_io import load_custom_survey
+
+    # read (and validate) the survey before a model is loaded
+    survey = load_custom_survey(args.items_file, args.phrasings_file)
+    return _profile(backend_config, profile_config, survey, args.progress, console)
+
+
+def add_survey_files(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """Add ``--items-file`` and ``--phrasings-file`` (a user's own survey; see docs/survey.md)."""
+    parser.add_argument(
+        "--items-file",
+        type=Path,
+        default=None,
+        help="your own survey items (.jsonl or .csv, the shipped format; any of the 20 values) "
+        "instead of the shipped games/survey/items.jsonl",
+    )
+    parser.add_argument(
+        "--phrasings-file",
+        type=Path,
+        default=None,
+        help="your own phrasings (.json, the shipped schema) instead of games/survey/phrasings.json",
+    )
 
 
 def _profile(
-    backend_config: BackendConfig, config: ProfileConfig, progress_mode: str, console: Console
+    backend_config: BackendConfig,
+    config: ProfileConfig,
+    survey: Any,
+    progress_mode: str,
+    console: Console,
 ) -> int:
     from rich.live import Live
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from agents.backends import make_backend
     from training.profile import run_profile
-    from training.survey_io import load_survey
 
-    survey = load_survey()
     started = time.perf_counter()
     if progress_mode != "off":
         console.print(f"loading model ({backend_config.backend}) ...", highlight=False)

@@ -170,6 +170,12 @@ def test_presets_and_precedence(tmp_path: Path) -> None:
     assert cpu.lora.lora_target_modules == ALL_PROJECTIONS and len(ALL_PROJECTIONS) == 7
     assert (cpu.train.learning_rate, cpu.train.lr_scheduler) == (1.5e-3, "cosine")
     assert (cpu.train.batch_size, cpu.train.epochs, cpu.train.threads) == (8, 12.0, 1)
+    assert cpu.train.answer_only_loss and cpu.train.bf16_autocast and cpu.train.dtype == "float32"
+    demo = build_config(preset="demo", overrides={"values": ("power_dominance",)})
+    assert demo.data.phrasings == ("portrait",) and demo.lora.lora_dropout == 0.0
+    assert demo.train.device == "cpu" and demo.train.bf16_autocast
+    slow = build_config(overrides={"values": ("hedonism",), "bf16_autocast": False})
+    assert not slow.train.bf16_autocast and slow.train.answer_only_loss
     gpu = build_config(preset="gpu", overrides={"values": ("hedonism",)})
     assert gpu.train.dtype == "bfloat16" and gpu.train.device == "cuda"
     assert gpu.data.n_anchor_values == 19 and gpu.data.train_items_per_value == 0
