@@ -39,7 +39,14 @@ import numpy as np
 from s2b_env.errors import ConfigError
 from s2b_env.values import VALUE_IDS
 from training.align_config import AlignConfig, load_config, save_config
-from training.evaluate import evaluate_shift, intended_directions, summary_markdown
+from training.align_progress import ProfileProgress
+from training.evaluate import (
+    evaluate_shift,
+    intended_directions,
+    summary_markdown,
+    versus_placebo,
+)
+from training.placebo import load_placebo, placebo_shifts
 from training.profile import ProfileConfig, load_profile, run_profile, select_phrasings
 from training.profile_charts import plot_shift
 from training.sft import ProgressMode, library_versions, peak_rss_gib, train_adapter
@@ -101,7 +108,7 @@ def default_run_dir(config: AlignConfig, root: str | Path = "runs/align") -> Pat
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     t = config.targets
     what = (
-        f"{'+'.join(t.values)}-{t.direction}{t.delta}"
+        f"{'+'.join(t.values)}-{t.direction}{t.delta}{'-placebo' if t.placebo else ''}"
         if t.values
         else f"profile-{Path(str(t.target_profile)).stem}"
     )
@@ -186,6 +193,7 @@ def run_align(
         profile_targets = {}
         shifts = shifts_for(config.targets.values, config.targets.direction, config.targets.delta)
         moved = [v for v in VALUE_IDS if v in shifts]
+    placebo = placebo_shifts(shifts) if config.targets.placebo else None
     plan = make_plan(config, survey, moved)
     _prepare_run_dir(run_dir, config, resume)
     keep_target_profile(config, run_dir)
@@ -217,7 +225,7 @@ def run_align(
                 out.append(load_profile(done))
                 continue
             ran[prefix] = True
-            with _ProfileProgress(console, progress, name) as bar:
+            with ProfileProgress(console, progress, name) as bar:
                 out.append(
                     run_profile(
                         backend,
@@ -241,8 +249,10 @@ def run_align(
         base_heldout, base_train = profiles(backend, "baseline")
         items = training_items(survey, plan.trained, config.data.train_items_per_value or None)
         scores = {i["id"]: i["score"] for i in base_train["items"]}
-        targets = build_targets(items, scores, shifts=shifts, profile=profile_targets)
-        intended_directions(targets)  # refuses targets that ask for no move, before training
+        trained_shifts = placebo[0] if placebo else shifts
+        targets = build_targets(items, scores, shifts=trained_shifts, profile=profile_targets)
+        if not placebo:
+            intended_directions(targets)  # refuses targets that ask for no move, before training
         save_targets(targets, run_dir / "targets.json")
         rows = build_examples(
             survey,
@@ -292,14 +302,24 @@ def run_align(
         targets=targets,
         bootstrap=config.eval.bootstrap,
         seed=config.train.seed,
+        directions=placebo[1] if placebo else None,
     )
+    if config.eval.placebo_run is not None:
+        evaluation["vs_placebo"] = versus_placebo(
+            load_placebo(config, config.eval.placebo_run),
+            aligned_heldout,
+            {v: 1 if d == "up" else -1 for v, d in evaluation["directions"].items()},
+            bootstrap=config.eval.bootstrap,
+            seed=config.train.seed,
+        )
     timings, peak = ledger.timings(), ledger.peak
     meta = {
         "model": str(config.model or model_dir.name),
         "moved": ", ".join(
             f"{v} ({f'{shifts[v]:+d}' if v in shifts else f'= {profile_targets[v]}'})"
             for v in moved
-        ),
+        )
+        + (" (placebo: trained on its own answers)" if placebo else ""),
         "anchors": ", ".join(plan.anchors) or "none",
         "examples": f"{len(rows)} ({len(items)} training items x {len(plan.phrasings)} phrasings)",
         "training": f"{train['steps']} steps, {train['epochs']:g} epochs, "
@@ -446,50 +466,3 @@ def _say(console: Any, progress: ProgressMode) -> Callable[[str], None]:
             console.print(f"[bold]align:[/] {text}", highlight=False)
 
     return say
-
-
-class _ProfileProgress:
-    """A transient rich bar (or plain lines at quarters) over one profile's prompts."""
-
-    def __init__(self, console: Any, mode: ProgressMode, label: str) -> None:
-        self.console, self.mode, self.label = console, mode, label
-        self.progress: Any = None
-        self.task: Any = None
-        self.last_quarter = -1
-
-    def __enter__(self) -> _ProfileProgress:
-        if self.mode == "rich" and self.console is not None:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeRemainingColumn,
-            )
-
-            self.progress = Progress(
-                TextColumn(f"[bold]{self.label}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-                console=self.console,
-                transient=True,
-            )
-            self.progress.start()
-        return self
-
-    def update(self, done: int, total: int, result: Any) -> None:
-        if self.progress is not None:
-            if self.task is None:
-                self.task = self.progress.add_task(self.label, total=total)
-            self.progress.update(self.task, completed=done)
-        elif self.mode == "plain" and self.console is not None and total:
-            quarter = 4 * done // total
-            if quarter != self.last_quarter:
-                self.last_quarter = quarter
-                self.console.print(f"{self.label}: {done}/{total} prompts", highlight=False)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.progress is not None:
-            self.progress.stop()

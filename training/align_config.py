@@ -13,8 +13,7 @@ command line. A YAML file has the sections as mappings, e.g.::
     targets: {values: [power_dominance], direction: down, delta: 2}
     train: {epochs: 12, learning_rate: 0.0015}
 
-Every run writes its full, resolved configuration as ``config.yaml``; that file loads back with
-:func:`load_config` and reproduces the run.
+Every run writes its resolved configuration as ``config.yaml``; :func:`load_config` reproduces it.
 """
 
 from __future__ import annotations
@@ -55,6 +54,10 @@ def _positive(name: str, x: Any, kind: type = int, *, zero: bool = False) -> Non
         )
 
 
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
 def _value_ids(name: str, values: Any) -> tuple[str, ...]:
     values = check_value_ids(values, name)
     if len(set(values)) != len(values):
@@ -82,18 +85,25 @@ class TargetConfig:
         },
     )
 
+    placebo: bool = field(
+        default=False,
+        metadata={
+            "help": "a placebo adapter: the same values, items, recipe, steps and seed, but "
+            "every target is the model's own answer (nothing moved)"
+        },
+    )
+
     def __post_init__(self) -> None:
         self.values = _value_ids("value", self.values)
         if self.direction not in DIRECTIONS:
             raise ValueError(f"direction: expected down or up, got {self.direction!r}")
-        if (
-            isinstance(self.delta, bool)
-            or not isinstance(self.delta, int)
-            or not 1 <= self.delta <= 5
-        ):
+        if not _is_int(self.delta) or not 1 <= self.delta <= 5:
             raise ValueError(f"delta: expected an integer from 1 to 5, got {self.delta!r}")
         if self.target_profile is not None:
             self.target_profile = Path(self.target_profile)
+            if self.placebo:
+                raise ValueError("placebo: expected --value (a placebo keeps --direction for its "
+                                 "report), got a --target-profile")  # fmt: skip
             if self.values:
                 raise ValueError(
                     "expected either --value or --target-profile, got both "
@@ -139,7 +149,7 @@ class DataConfig:
             if getattr(self, name) is not None:
                 setattr(self, name, Path(getattr(self, name)))
         self.anchor_values = _value_ids("anchor_values", self.anchor_values)
-        if isinstance(self.n_anchor_values, bool) or not isinstance(self.n_anchor_values, int):
+        if not _is_int(self.n_anchor_values):
             raise ValueError(f"n_anchor_values: expected an integer, got {self.n_anchor_values!r}")
         if not 0 <= self.n_anchor_values <= len(VALUE_IDS) - 1:
             raise ValueError(f"n_anchor_values: expected 0 to 19, got {self.n_anchor_values}")
@@ -257,14 +267,18 @@ class EvalConfig:
     bootstrap: int = field(
         default=2000, metadata={"help": "bootstrap replicates for the 95%% intervals"}
     )
+    placebo_run: Path | None = field(
+        default=None,
+        metadata={
+            "help": "a placebo run's folder (--placebo, same settings): report aligned - placebo"
+        },
+    )
 
     def __post_init__(self) -> None:
+        if self.placebo_run is not None:
+            self.placebo_run = Path(self.placebo_run)
         self.eval_values = _value_ids("eval_values", self.eval_values)
-        if (
-            isinstance(self.bootstrap, bool)
-            or not isinstance(self.bootstrap, int)
-            or self.bootstrap < 100
-        ):
+        if not _is_int(self.bootstrap) or self.bootstrap < 100:
             raise ValueError(f"bootstrap: expected an integer >= 100, got {self.bootstrap!r}")
 
 
@@ -335,14 +349,6 @@ def field_sections() -> dict[str, str]:
     return {f.name: name for name, cls in SECTIONS.items() for f in dataclasses.fields(cls)}
 
 
-def _field_type(section: str, name: str) -> str:
-    """The annotation of a section's field, as written (``"float"``, ``"int"``, ...)."""
-    for f in dataclasses.fields(SECTIONS[section]):
-        if f.name == name:
-            return str(f.type)
-    raise KeyError(name)
-
-
 def build_config(
     *,
     preset: str = "cpu",
@@ -379,7 +385,7 @@ def build_config(
         raise ValueError(f"preset: expected one of {', '.join(PRESETS)}, got {preset!r}")
     model = overrides.pop("model", None) or yaml_data.get("model") or model
     sections = field_sections()
-    floats = {k for k, name in sections.items() if _field_type(name, k) == "float"}
+    floats = {f.name for c in SECTIONS.values() for f in dataclasses.fields(c) if f.type == "float"}
     for key in overrides:
         if key not in sections:
             raise ValueError(f"unknown option {key!r}")

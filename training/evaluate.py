@@ -81,6 +81,7 @@ def evaluate_shift(
     targets: Sequence[Any],
     bootstrap: int = 2000,
     seed: int = 0,
+    directions: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """Per-value shifts, target and collateral shifts, the average-answer check and the fit.
 
@@ -92,6 +93,9 @@ def evaluate_shift(
         targets: The :class:`~training.targets.ItemTarget` list that was trained on.
         bootstrap: Bootstrap replicates.
         seed: Bootstrap seed.
+        directions: Moved value -> 1 or -1, instead of reading them from the targets: a placebo
+            run (``--placebo``) trains its would-be moved value on its own answers, and its
+            shift is reported in the direction the real run asks for.
 
     The target shift pools the held-out shifts of the moved values, each signed by its value's
     requested direction (:func:`intended_directions`, from the targets): with one direction for
@@ -109,7 +113,7 @@ def evaluate_shift(
         ValueError: No moved value among the targets, none asked to move, or a moved value
             has no held-out items in the profiles.
     """
-    directions = intended_directions(targets)
+    directions = dict(directions) if directions is not None else intended_directions(targets)
     moved = sorted(directions)
     anchors = sorted({t.value for t in targets if not t.moved})
     directed = {v: d for v, d in directions.items() if d}
@@ -363,6 +367,55 @@ def _target_line(result: Mapping[str, Any]) -> str:
     )
 
 
+def versus_placebo(
+    placebo_heldout: Mapping[str, Any],
+    aligned_heldout: Mapping[str, Any],
+    directions: Mapping[str, int],
+    *,
+    bootstrap: int = 2000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Aligned − placebo on the held-out items: what the move did beyond any fine-tuning.
+
+    Args:
+        placebo_heldout: The placebo adapter's held-out profile (``s2b align --placebo``: same
+            recipe, data, steps and seed, nothing moved).
+        aligned_heldout: The aligned adapter's held-out profile.
+        directions: Moved value -> 1 or -1 (the target shift is signed like
+            :func:`evaluate_shift`'s).
+
+    Returns:
+        ``values`` (per value: ``diff`` = mean over shared items of aligned − placebo score, with a
+        paired bootstrap 95% interval), ``target`` (the moved values' items pooled, signed by
+        direction), ``collateral`` (mean |diff| over the other values).
+    """
+    comparison = compare_profiles(placebo_heldout, aligned_heldout, bootstrap=bootstrap, seed=seed)
+    rng = np.random.default_rng(seed)
+    moved = [v for v, d in directions.items() if d]
+    diffs = _by_value(placebo_heldout, aligned_heldout, [r["value"] for r in comparison["values"]])
+    single = len({directions[v] for v in moved}) == 1
+    orientation = directions[moved[0]] if moved and single else 1
+    target_d = np.concatenate([orientation * directions[v] * diffs[v] for v in moved] or [[]])
+    others = [d for v, d in diffs.items() if v not in directions and len(d)]
+    collateral = {
+        "mean_abs": float(np.mean([abs(d.mean()) for d in others])) if others else float("nan")
+    }
+    if others:
+        star = np.mean(
+            [np.abs(rng.choice(d, size=(bootstrap, len(d))).mean(axis=1)) for d in others], axis=0
+        )
+        collateral["ci_low"], collateral["ci_high"] = interval95(star)
+    rows = [
+        {k: r[k] for k in ("value", "n_items", "diff", "ci_low", "ci_high")}
+        for r in comparison["values"]
+    ]
+    return {
+        "values": rows,
+        "target": _mean_ci(target_d, rng, bootstrap),
+        "collateral": collateral,
+    }
+
+
 def summary_markdown(result: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
     """The Markdown summary of one run: settings, the headline numbers, the per-value table.
 
@@ -406,4 +459,20 @@ def summary_markdown(result: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
             f"{r['aligned']:.2f} | {_f(r['shift'])}{mark} | [{_f(r['ci_low'])}, {_f(r['ci_high'])}] |"
         )
     lines += ["", "`*`: the interval excludes 0.", ""]
+    placebo = result.get("vs_placebo")
+    if placebo:
+        lines += [
+            "## Aligned - placebo (held-out items; the placebo: same recipe, nothing moved)",
+            "",
+            f"- target: {_ci(placebo['target'])}; collateral mean |diff| "
+            f"{placebo['collateral']['mean_abs']:.2f}",
+            "",
+            "| value | items | aligned - placebo | 95% CI |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['value']} | {r['n_items']} | {_f(r['diff'])} | [{_f(r['ci_low'])}, {_f(r['ci_high'])}] |"
+            for r in placebo["values"]
+        ]
+        lines.append("")
     return "\n".join(lines)
