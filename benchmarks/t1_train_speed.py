@@ -15,7 +15,9 @@ Variants (``--variants``, default all):
 * ``answer+bf16``: that plus bfloat16 autocast (``--bf16-autocast``);
 * ``bf16``: bfloat16 autocast alone.
 
-``--threads`` sets torch's threads for every variant; ``--profile`` prints a torch.profiler table
+Wall-time examples/s and, because the development machine is shared, examples per CPU-second
+of the training process (one thread: what the run would take alone). ``--threads`` sets torch's
+threads for every variant; ``--profile`` prints a torch.profiler table
 of one step (the third) per variant.
 
 Run: .venv/bin/python benchmarks/t1_train_speed.py [--steps 9] [--variants before answer+bf16]
@@ -92,7 +94,8 @@ def child(variant: str, steps: int, threads: int, batch: int, profile: bool) -> 
         save_steps=10_000,
         **settings,
     )
-    callbacks = [_profiler_callback()] if profile else []
+    clock = _cpu_clock()
+    callbacks = [clock, *([_profiler_callback()] if profile else [])]
     with tempfile.TemporaryDirectory() as tmp:
         result = train_adapter(
             resolve_model(None),
@@ -110,10 +113,30 @@ def child(variant: str, steps: int, threads: int, batch: int, profile: bool) -> 
         "examples_per_step": batch,
         "seconds": result.seconds,
         "examples_per_second": result.examples_per_second,
+        "cpu_seconds": round(clock.cpu, 2),
+        "examples_per_cpu_second": round(result.steps * batch / clock.cpu, 4),
         "peak_rss_gib": round(peak_rss_gib(), 3),
         "final_loss": result.final_loss,
         "mean_loss": result.mean_loss,
     }
+
+
+def _cpu_clock():
+    """A callback that measures this process's CPU time (user + system) inside trainer.train():
+    on a machine shared with other jobs, CPU time of a one-thread run is what it would take
+    alone, where its wall time is not."""
+    import transformers
+
+    class _Clock(transformers.TrainerCallback):
+        cpu = 0.0
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.start = time.process_time()
+
+        def on_train_end(self, args, state, control, **kwargs):
+            self.cpu = time.process_time() - self.start
+
+    return _Clock()
 
 
 def _profiler_callback():
@@ -172,12 +195,15 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
     base = next((r for r in results if r["variant"] == "before"), results[0])
     sys.stdout.write(
-        f"\n{'variant':<20} {'ex/s':>7} {'ratio':>6} {'peak RSS GiB':>13} {'loss':>8}\n"
+        f"\n{'variant':<20} {'ex/s':>7} {'ratio':>6} {'ex/CPU-s':>9} {'ratio':>6} "
+        f"{'peak RSS GiB':>13} {'loss':>8}\n"
     )
     for r in results:
         ratio = r["examples_per_second"] / base["examples_per_second"]
+        cpu_ratio = r["examples_per_cpu_second"] / base["examples_per_cpu_second"]
         sys.stdout.write(
             f"{r['variant']:<20} {r['examples_per_second']:>7.3f} {ratio:>5.2f}x "
+            f"{r['examples_per_cpu_second']:>9.3f} {cpu_ratio:>5.2f}x "
             f"{r['peak_rss_gib']:>13.2f} {r['mean_loss']:>8.4f}\n"
         )
     return 0
