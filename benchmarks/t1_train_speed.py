@@ -48,7 +48,7 @@ def build_rows() -> list[dict]:
     """The 72 examples of the benchmark (see the module docstring)."""
     from agents.models import resolve_model
     from training.sft_data import build_examples, training_items
-    from training.survey import load_survey
+    from training.survey_io import load_survey
     from training.targets import build_targets, shifts_for
 
     transformers = __import__("transformers")

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from s2b_env.errors import ConfigError
 from training.align_config import AlignConfig, load_config
 from training.profile import load_profile
 
@@ -35,20 +36,22 @@ def load_placebo(config: AlignConfig, placebo_run: str | Path) -> dict[str, Any]
     """The held-out profile of a placebo run that matches ``config``.
 
     Raises:
-        ValueError: ``placebo_run`` is no finished placebo run, or it differs from ``config`` in
+        ConfigError: ``placebo_run`` is no finished placebo run, or it differs from ``config`` in
             anything but the placebo setting (another value, direction, recipe, data or seed).
     """
     run = Path(placebo_run)
     saved = run / "config.yaml"
     if not saved.is_file() or not (run / PLACEBO_PROFILE).is_file():
-        raise ValueError(
+        raise ConfigError(
             f"--placebo-run {run}: expected a finished s2b align --placebo run (config.yaml and "
             f"{PLACEBO_PROFILE}), found none"
         )
     theirs = load_config(saved).to_dict()
     ours = config.to_dict()
     if not theirs["targets"].get("placebo"):
-        raise ValueError(f"--placebo-run {run}: expected a run made with --placebo, got a real one")
+        raise ConfigError(
+            f"--placebo-run {run}: expected a run made with --placebo, got a real one"
+        )
     for cfg in (theirs, ours):
         cfg["targets"]["placebo"] = False
         cfg["eval"]["placebo_run"] = None
@@ -60,7 +63,7 @@ def load_placebo(config: AlignConfig, placebo_run: str | Path) -> dict[str, Any]
         if theirs.get(section, {}).get(key) != value
     )
     if differ or theirs.get("model") != ours.get("model"):
-        raise ValueError(
+        raise ConfigError(
             f"--placebo-run {run}: expected the same settings but the placebo, got differences in "
             f"{', '.join(differ) or 'model'}; train the placebo with this run's settings and --placebo"
         )

@@ -29,6 +29,7 @@ import numpy as np
 
 from s2b_env.errors import ConfigError, DataError
 from training.profile_charts import plot_profile
+from training.profile_util import interval95, write_rows_csv
 
 RATINGS: tuple[int, ...] = (1, 2, 3, 4, 5, 6)
 DIGITS: tuple[str, ...] = tuple(str(r) for r in RATINGS)
@@ -345,12 +346,6 @@ def run_profile(
 # -- aggregation -------------------------------------------------------------------------------
 
 
-def interval95(samples: np.ndarray) -> tuple[float, float]:
-    """The 2.5th and 97.5th percentiles of bootstrap replicates: a 95% interval."""
-    low, high = np.percentile(samples, [2.5, 97.5])
-    return float(low), float(high)
-
-
 def compute_profile(
     results: Iterable[ItemResult],
     *,
@@ -446,18 +441,6 @@ def compute_profile(
 
 
 # -- output ------------------------------------------------------------------------------------
-
-
-def write_rows_csv(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    """Write dict rows (the per-value rows of a profile or comparison) as CSV, floats to 6 places."""
-    with path.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        keys = list(rows[0])
-        writer.writerow(keys)
-        for row in rows:
-            writer.writerow(
-                [round(row[k], 6) if isinstance(row[k], float) else row[k] for k in keys]
-            )
 
 
 def write_profile(

@@ -15,7 +15,7 @@ from training.evaluate import evaluate_shift, versus_placebo
 from training.placebo import PLACEBO_PROFILE, load_placebo, placebo_shifts
 from training.profile import ItemResult, compute_profile, write_profile
 from training.sft_data import training_items
-from training.survey import load_survey
+from training.survey_io import load_survey
 from training.targets import build_targets, round_rating, shifts_for
 
 VALUES = ("power_dominance", "humility", "universalism_concern")
