@@ -166,7 +166,8 @@ class BackendConfig:
         metadata={"help": "the OpenAI-compatible server's URL (openai backend)"},
     )
     timeout: float = field(
-        default=60.0, metadata={"help": "seconds to wait for one server reply (openai backend)"}
+        default=60.0,
+        metadata={"help": "seconds one server reply may take, first byte to last (openai backend)"},
     )
     max_retries: int = field(
         default=2,
@@ -174,6 +175,14 @@ class BackendConfig:
     )
     concurrency: int = field(
         default=4, metadata={"help": "requests in flight at once (openai backend)"}
+    )
+    api_key: str | None = field(
+        default=None,
+        repr=False,
+        metadata={
+            "help": "the server's API key, sent as a bearer token (openai backend; default: the "
+            "S2B_API_KEY setting, which other users cannot read in the process list)"
+        },
     )
     dtype: Literal["float32", "bfloat16"] = field(
         default="float32", metadata={"help": "weights' dtype (transformers backend)"}

@@ -25,4 +25,5 @@ def make_backend(config: BackendConfig) -> ModelBackend:
         timeout=config.timeout,
         max_retries=config.max_retries,
         concurrency=config.concurrency,
+        api_key=config.api_key,
     )

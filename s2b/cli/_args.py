@@ -19,6 +19,21 @@ from typing import Any, Literal, TypeVar, get_args, get_origin
 T = TypeVar("T")
 
 
+def seed_value(text: str) -> int:
+    """An argparse ``type`` for seeds: an integer >= 0 (numpy's generators refuse others).
+
+    Raises:
+        argparse.ArgumentTypeError: Not such an integer (argparse names the option and exits 2).
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
 def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
     origin = get_origin(tp)
     if origin in (typing.Union, types.UnionType):
@@ -86,6 +101,8 @@ def add_dataclass_args(
                 shown = " ".join(map(str, kwargs["default"] or ())) or "none"
                 kwargs["help"] = kwargs["help"].replace("%(default)s", shown.replace("%", "%%"))
                 kwargs["default"] = None
+        elif tp is int and field.name == "seed":
+            kwargs["type"] = seed_value  # numpy refuses negative seeds, deep inside a run
         elif tp in (int, float, str, Path):
             kwargs["type"] = tp
         else:

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from s2b.cli._args import seed_value
 from s2b_env.errors import ConfigError
 
 PROGRESS_MODES = ("rich", "plain", "off")
@@ -120,7 +121,7 @@ def add_agent_options(parser: argparse.ArgumentParser, *, default: str) -> None:
     )
     group.add_argument(
         "--seed",
-        type=int,
+        type=seed_value,
         default=0,
         help="reset seed of episode 0 (and the agent's); episode i uses seed + i (default: 0)",
     )
@@ -170,10 +171,9 @@ def model_settings(args: argparse.Namespace) -> dict[str, Any]:
     from agents.llm_agent import LLMAgentConfig
     from s2b.cli._args import dataclass_from_args
 
-    return {
-        "backend": asdict(dataclass_from_args(BackendConfig, args)),
-        "agent": asdict(dataclass_from_args(LLMAgentConfig, args)),
-    }
+    backend = asdict(dataclass_from_args(BackendConfig, args))
+    backend.pop("api_key", None)  # a secret: never in a run id or a trajectory header
+    return {"backend": backend, "agent": asdict(dataclass_from_args(LLMAgentConfig, args))}
 
 
 # --------------------------------------------------------------------------- building things

@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from s2b.cli._args import add_dataclass_args, dataclass_from_args
+from s2b.cli._args import add_dataclass_args, dataclass_from_args, seed_value
 from s2b.cli._common import add_progress
 
 TRAIN_EPILOG = """examples:
@@ -116,7 +116,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=3.0,
         help="unlabelled steps sampled per harmful one, per run (default 3)",
     )
-    validate.add_argument("--seed", type=int, default=0, help="sampling and bootstrap seed")
+    validate.add_argument("--seed", type=seed_value, default=0, help="sampling and bootstrap seed")
     validate.add_argument("--boot", type=int, default=1000, help="bootstrap resamples")
     validate.add_argument("--json", type=Path, default=None, help="write rows and metrics here")
     add_progress(validate)
