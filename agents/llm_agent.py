@@ -59,7 +59,7 @@ class LLMAgentConfig:
         default=6000, metadata={"help": "longest observation put in a prompt (cut from the start)"}
     )
     orders: int = field(
-        default=6,
+        default=8,
         metadata={
             "help": "most orders of an option list to ask under, averaging each option's "
             "probability (all orders if n! fits, else balanced cyclic shifts; 1: the env's "

@@ -18,7 +18,7 @@ settings differ only in what they average); scores are kept in ``--cache`` (resu
 
 Each decision point is scored on its own (history 0).
 
-Run: .venv/bin/python benchmarks/position_bias.py [--orders 6] [--limit N]
+Run: .venv/bin/python benchmarks/position_bias.py [--orders 8] [--limit N]
      [--cache runs/position_bias.jsonl] [--timing 2]
 """
 
@@ -204,7 +204,7 @@ def summarise(points: list[dict[str, Any]], results: list[dict[str, list]], sett
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, default=6, help="the debiased agent's orders")
+    parser.add_argument("--orders", type=int, default=8, help="the debiased agent's orders")
     parser.add_argument("--limit", type=int, default=None, help="decision points per split")
     parser.add_argument("--cache", type=Path, default=None, help="JSONL of scored prompts (resume)")
     parser.add_argument("--timing", type=int, default=0, help="time shared vs separate on N points")

@@ -144,5 +144,5 @@ def test_s2b_run_with_the_llm_agent_records_the_model(tmp_path) -> None:
     header = read_trajectory(out / "trajectory.jsonl").header
     assert header["config"]["model"]["backend"]["backend"] == "transformers"
     assert header["config"]["model"]["agent"]["history"] == 0
-    assert header["config"]["model"]["agent"]["orders"] == 6
+    assert header["config"]["model"]["agent"]["orders"] == 8
     assert "value totals" in console.file.getvalue()
