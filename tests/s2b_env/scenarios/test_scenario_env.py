@@ -177,7 +177,7 @@ def test_value_weights_give_the_dilemma_reward() -> None:
     _, reward, _, _, _ = env.step("1")
     by_id = dict(zip(VALUE_IDS, option.effects, strict=True))
     assert reward == pytest.approx(by_id["benevolence_caring"] - 0.5 * by_id["conformity_rules"])
-    with pytest.raises(ValueError, match="taxonomy ids"):
+    with pytest.raises(ValueError, match="value_weights: unknown value id 'kindness'"):
         MoralScenarioEnv(kind="dilemma", value_weights={"kindness": 1.0})
 
 
