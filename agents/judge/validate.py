@@ -176,7 +176,7 @@ def harm_rows(
 
     ``judge`` is a :class:`~agents.judge.judge.ValueJudge`, or ``None`` for the baselines only.
     """
-    from agents.judge.training import run_items
+    from agents.judge.labels import run_items
 
     chosen = []
     for run in run_dirs:

@@ -127,8 +127,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _train(args: argparse.Namespace, console: Console) -> int:
-    from agents.judge.training import train_judge
     from training.align_config import LoraSettings, TrainConfig
+    from training.judge_train import train_judge
 
     summary = train_judge(
         args.out, model=args.model, runs=args.runs, dilemmas=not args.no_dilemmas,
@@ -193,7 +193,7 @@ def _make_judge(args: argparse.Namespace):
 
 
 def _dilemmas(judge, args: argparse.Namespace, console: Console) -> dict:
-    from agents.judge.training import dilemma_items
+    from agents.judge.labels import dilemma_items
     from agents.judge.validate import fmt_interval, value_table
     from s2b_env.values import VALUE_IDS
 
@@ -213,7 +213,7 @@ def _dilemmas(judge, args: argparse.Namespace, console: Console) -> dict:
 
 
 def _own_games(judge, args: argparse.Namespace, console: Console) -> dict:
-    from agents.judge.training import run_items
+    from agents.judge.labels import run_items
     from agents.judge.validate import fmt_interval, value_table
     from s2b_env.values import VALUE_IDS
 

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from agents.judge.training import dilemma_items, rating_token, run_items
+from agents.judge.labels import dilemma_items, rating_token, run_items
 from agents.judge.validate import (
     auroc,
     bootstrap,

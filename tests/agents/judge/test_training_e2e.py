@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from agents.judge.training import run_items
+from agents.judge.labels import run_items
 from s2b.cli import main
 from s2b_env.values import VALUE_IDS
 

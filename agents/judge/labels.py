@@ -1,4 +1,4 @@
-"""The judge's labelled data and its LoRA fine-tuning (``s2b judge train``).
+"""The judge's labelled data, for its LoRA fine-tuning (``s2b judge train``) and validation.
 
 Labelled actions come from three places, each a :class:`Labelled` (a judge input plus the labels
 known for it):
@@ -11,8 +11,8 @@ known for it):
 
 :func:`training_rows` turns them into prompt/completion pairs in the judge's own prompt format
 (the completion is the label token: a rating digit or ``Yes``/``No``), keeping every non-zero
-label and a share of the zeros; :func:`train_judge` fine-tunes a LoRA adapter on them with
-:func:`training.sft.train_adapter` (TRL + peft, as ``s2b align``; ``lm_head`` is never a target).
+label and a share of the zeros; :func:`training.judge_train.train_judge` fine-tunes a LoRA adapter on them
+(TRL + peft, as ``s2b align``; ``lm_head`` is never a target).
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from typing import Any
 from agents.judge.judge import JudgeInput, ValueJudge
 from agents.judge.prompts import RATING_TOKENS, YES_NO_TOKENS
 from agents.judge.score_run import judge_steps, trajectory_of
-from s2b_env.errors import ConfigError
 from s2b_env.trajectory import read_trajectory
 from s2b_env.values import EFFECT_MAX, EFFECT_MIN, VALUE_IDS
 
@@ -160,86 +159,3 @@ def save_rows(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     return path
-
-
-def train_judge(
-    out_dir: str | Path,
-    *,
-    model: str | None = None,
-    runs: Sequence[str | Path] = (),
-    dilemmas: bool = True,
-    exclude: Sequence[str] = (),
-    zero_share: float = 0.1,
-    negatives_per_positive: float = 3.0,
-    max_examples: int | None = None,
-    lora: Any = None,
-    train: Any = None,
-    progress: str = "off",
-    console: Any = None,
-    resume: bool = False,
-) -> dict[str, Any]:
-    """Build the judge's training rows and fine-tune a LoRA judge adapter into ``OUT/adapter``.
-
-    Args:
-        out_dir: The run folder (``adapter/``, ``examples.jsonl``, ``judge.json``, logs).
-        model: The base model folder (default: the default model).
-        runs: Finished runs whose labelled steps to learn from (Jiminy, own games).
-        dilemmas: Learn from the dilemmas' train split too.
-        exclude: Groups (game names, dilemma ids) left out, e.g. a held-out game.
-        zero_share, negatives_per_positive: See :func:`training_rows`.
-        max_examples: Keep at most this many rows (a random subset, for quick runs).
-        lora, train: :class:`training.align_config.LoraSettings` and ``TrainConfig``.
-        progress, console, resume: As :func:`training.sft.train_adapter`.
-
-    Returns:
-        What ``OUT/judge.json`` records: prompt version, base model, example counts, training.
-
-    Raises:
-        ValueError: No labelled example, or ``lm_head`` among the LoRA targets.
-    """
-    from agents.backends.transformers_backend import TransformersBackend
-    from training.align_config import LoraSettings, TrainConfig
-    from training.sft import train_adapter
-
-    lora = lora or LoraSettings()
-    train = train or TrainConfig()
-    if any("lm_head" in m for m in lora.lora_target_modules):
-        raise ConfigError("lora_target_modules: the judge never adapts lm_head; drop it")
-    out = Path(out_dir)
-    items: list[Labelled] = dilemma_items("train") if dilemmas else []
-    for run in runs:
-        items += run_items(run)
-    items = [i for i in items if i.group not in set(exclude)]
-    backend = TransformersBackend(model)
-    try:
-        judge = ValueJudge(backend)
-        rows = training_rows(judge, items, zero_share=zero_share,
-                             negatives_per_positive=negatives_per_positive, seed=train.seed)  # fmt: skip
-        model_dir = backend.model_dir
-        version = judge.prompt_version
-    finally:
-        backend.close()
-    if max_examples is not None:
-        rows = rows[:max_examples]  # already shuffled
-    if not rows:
-        raise ConfigError("no labelled example to train the judge on: give --runs or dilemmas")
-    save_rows(rows, out / "examples.jsonl")
-    counts: dict[str, int] = {}
-    for row in rows:
-        kind = f"{row['source']}:{'value' if row['key'] in VALUE_IDS else 'harm'}"
-        counts[kind] = counts.get(kind, 0) + 1
-    result = train_adapter(model_dir, rows, out, lora=lora, train=train, progress=progress,
-                           console=console, resume=resume)  # fmt: skip
-    summary = {
-        "prompt_version": version,
-        "base_model": str(model_dir),
-        "runs": [str(r) for r in runs],
-        "dilemmas": dilemmas,
-        "excluded": list(exclude),
-        "labelled_items": len(items),
-        "examples": len(rows),
-        "examples_by_source": counts,
-        "train": result.to_json(),
-    }
-    (out / "judge.json").write_text(json.dumps(summary, indent=1) + "\n")
-    return summary
