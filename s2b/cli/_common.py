@@ -194,6 +194,11 @@ def parse_env_args(pairs: list[str]) -> dict[str, Any]:
             kwargs[key.strip()] = json.loads(value)
         except json.JSONDecodeError:
             kwargs[key.strip()] = value
+        except RecursionError:
+            raise ConfigError(
+                f"--env-arg {key.strip()}: the value is nested too deeply to read as JSON; "
+                "pass a flat value (a number, true/false, a string or a short list)"
+            ) from None
     return kwargs
 
 

@@ -92,8 +92,10 @@ def test_a_bug_exits_1_and_a_bad_input_exits_2(monkeypatch, games_dir) -> None:
          "base_url"),
         (["serve", "--port", "0"], "--port"),
         (["run", "zork1", "--env-arg", "colour=blue"], "takes no keyword 'colour'"),
+        (["play", "zork1", "--env-arg", "k=" + "[" * 100_000], "nested too deeply"),
     ],
-    ids=["max-steps", "walkthrough-without-agent", "bad-url", "bad-port", "unknown-kwarg"],
+    ids=["max-steps", "walkthrough-without-agent", "bad-url", "bad-port", "unknown-kwarg",
+         "deep-env-arg"],
 )  # fmt: skip
 def test_bad_options_exit_2_in_every_command(argv, message, games_dir) -> None:
     console = Console(file=io.StringIO(), width=200)
