@@ -109,12 +109,22 @@ def test_free_generation_when_nothing_is_offered(tf_backend) -> None:
     env = gym.make("s2b/s2b-lastferry-v0")
     observation, info = env.reset(seed=0)
     agent = LLMAgent(tf_backend)
+    # The prompt before the agent acts (its history is still empty).
+    prompt = tf_backend.chat_prompt(
+        agent._messages(observation, "What do you do? Reply with one short command."),
+        assistant_prefix="",
+    )
     action = agent.act(observation, info)
     assert agent.last_choice.extra["method"] == "generation"
     assert agent.last_choice.candidates == [action] and agent.last_choice.probabilities == [1.0]
     assert action and "\n" not in action and len(action) < 120
+    # The command is the first line of the model's greedy reply (temperature 0, the default), as
+    # the backend generates it on its own, stripped of quotes and a full stop.
+    reply = tf_backend.generate(prompt, max_new_tokens=agent.config.max_new_tokens, temperature=0.0)
+    lines = reply.text.strip().splitlines()
+    assert action == ((lines[0].strip().strip(" .\"'`*") if lines else "") or "look")
     _, _, _, _, info = env.step(action)
-    assert isinstance(info["score"], int)
+    assert info["action"] == action and not info["refused"]
 
 
 def test_config_is_validated() -> None:
