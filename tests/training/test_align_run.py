@@ -1,6 +1,6 @@
 """``s2b align`` end to end on the real default model, CI-sized (the smoke preset: 2 training
 items of the target and of one anchor value, one phrasing, 2 epochs; held-out evaluation on 3
-values): the whole command, resuming an interrupted run, and the adapter in both backends."""
+values, the target moved down): the whole command, resuming an interrupted run, and the adapter in both backends."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 TARGET = "hedonism"
 EVAL = ("stimulation", "hedonism", "humility")  # taxonomy order, as profiles list them
 ARGS = [
-    "align", "--preset", "smoke", "--value", TARGET, "--direction", "up", "--delta", "2",
+    "align", "--preset", "smoke", "--value", TARGET, "--direction", "down", "--delta", "2",
     "--eval-values", *EVAL, "--seed", "3",
 ]  # fmt: skip
 DIGITS = list("123456")
@@ -76,7 +76,7 @@ def test_align_command_end_to_end(smoke_run) -> None:
     for row in rows:
         t = targets[row["item_id"]]
         own = min(6, max(1, math.floor(scores[row["item_id"]] + 0.5)))
-        expected = min(6, own + 2) if row["value"] == TARGET else own
+        expected = max(1, own - 2) if row["value"] == TARGET else own
         assert t["target"] == expected == int(row["completion"])
         assert row["phrasing"] == "portrait"
 
@@ -107,7 +107,9 @@ def test_align_command_end_to_end(smoke_run) -> None:
     shift = sum(a[i] - b[i] for i in target_ids) / len(target_ids)
     assert math.isclose(results["target"]["mean"], shift, abs_tol=1e-9)
     assert results["target"]["ci_low"] <= shift <= results["target"]["ci_high"]
-    assert abs(shift) > 1e-3  # the adapter changed the answers
+    # Asked to move the target down, the run moves it down: on this slice (seed 3, smoke preset)
+    # the held-out shift is about -0.9 with an interval well below 0, and the verdict follows.
+    assert results["target"]["ci_high"] < 0 and shift < -0.2
     others = [r for r in results["values"] if r["role"] != "target"]
     assert math.isclose(
         results["collateral"]["mean_abs"],
@@ -115,7 +117,7 @@ def test_align_command_end_to_end(smoke_run) -> None:
         abs_tol=1e-9,
     )
     check = results["average_check"]
-    assert results["direction"] == "up" and results["directions"] == {TARGET: "up"}
+    assert results["direction"] == "down" and results["directions"] == {TARGET: "down"}
     asked = [
         t["target"] - min(6, max(1, math.floor(t["baseline"] + 0.5)))
         for t in targets.values()
@@ -130,8 +132,9 @@ def test_align_command_end_to_end(smoke_run) -> None:
     assert check["explanation"] == VERDICTS[check["verdict"]]
     moved = results["target"]["ci_low"] > 0 or results["target"]["ci_high"] < 0
     assert (check["verdict"] == "no-shift") == (not moved)
+    assert moved and check["verdict"] in ("average-only", "item-specific", "mostly-average")
     if moved:
-        toward = results["target"]["mean"] > 0
+        toward = results["target"]["mean"] < 0
         assert (check["verdict"] == "wrong-way") == (
             not toward and check["difference"]["ci_high"] < 0
         )
@@ -142,7 +145,7 @@ def test_align_command_end_to_end(smoke_run) -> None:
     )
 
     # what the command printed and the summary
-    assert "held-out shift per value" in text and f"target {TARGET} (up)" in text
+    assert "held-out shift per value" in text and f"target {TARGET} (down)" in text
     assert "verdict:" in text and "step 2/2" in text and "baseline-heldout: 18/18" in text
     summary_md = (run_dir / "summary.md").read_text()
     assert "| hedonism | target |" in summary_md and "average-answer check" in summary_md
