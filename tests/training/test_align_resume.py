@@ -1,7 +1,8 @@
 """What a resumed ``s2b align`` run depends on: no paths as typed, options ``s2b align`` has, and
 training figures that survive a call with no step left.
 
-Fast: no model is loaded and nothing is trained; the checks are called directly.
+Nothing is trained; the checks are called directly (the adapter-path check loads the real
+backend on a real adapter).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -27,32 +27,38 @@ from training.survey_io import load_survey
 from training.targets import load_target_profile
 
 
-def _backend(adapter_dir: Path | None) -> SimpleNamespace:
-    """A stand-in for TransformersBackend: what run_meta reads of it."""
-    model_dir = Path("/models/base")
-    name = str(model_dir) + (f" + adapter {adapter_dir}" if adapter_dir else "")
-    return SimpleNamespace(model_dir=model_dir, adapter_dir=adapter_dir, model_name=name)
+def test_aligned_profile_meta_does_not_depend_on_the_adapter_path(
+    tmp_path: Path, monkeypatch, default_model_dir: Path, lora_adapter: Path
+) -> None:
+    """The real in-process backend on a real adapter, typed relatively, absolutely and moved."""
+    from agents.backends.transformers_backend import TransformersBackend
 
-
-def test_aligned_profile_meta_does_not_depend_on_the_adapter_path(tmp_path: Path) -> None:
     survey = load_survey()
     config = ProfileConfig(items="heldout", values=("hedonism",), out=tmp_path / "p")
     run = tmp_path / "runs" / "align" / "X"
-    (run / "adapter").mkdir(parents=True)
-    (run / "adapter" / ADAPTER_WEIGHTS).write_bytes(b"weights v1")
-    typed = run_meta(_backend(Path("runs/align/X/adapter")), survey, config)
-    absolute = run_meta(_backend(run / "adapter"), survey, config)
-    # the relative path as typed names no file from here, so it falls back to the name as given
-    assert typed["model"] != absolute["model"]
-    assert "sha256:" in absolute["model"] and str(run) not in absolute["model"]
+    shutil.copytree(lora_adapter, run / "adapter")
+    monkeypatch.chdir(tmp_path)
+    typed = TransformersBackend(default_model_dir, adapter=Path("runs/align/X/adapter"))
+    absolute = TransformersBackend(default_model_dir, adapter=run / "adapter")
+    meta_typed, meta = run_meta(typed, survey, config), run_meta(absolute, survey, config)
+    typed.close()
+    absolute.close()
+    # the same weights, however the path was typed: the same model, named by the weights' hash
+    assert meta_typed["model"] == meta["model"]
+    assert "sha256:" in meta["model"] and str(run) not in meta["model"]
 
     moved = tmp_path / "elsewhere" / "X"
     shutil.move(run, moved)
-    assert run_meta(_backend(moved / "adapter"), survey, config) == absolute
-    (moved / "adapter" / ADAPTER_WEIGHTS).write_bytes(b"weights v2")
-    assert run_meta(_backend(moved / "adapter"), survey, config) != absolute
+    backend = TransformersBackend(default_model_dir, adapter=moved / "adapter")
+    assert run_meta(backend, survey, config) == meta
+    weights = moved / "adapter" / ADAPTER_WEIGHTS
+    weights.write_bytes(weights.read_bytes() + b" ")  # other weights: another model
+    assert run_meta(backend, survey, config) != meta
+    backend.close()
     # without an adapter the model name is used as it is
-    assert run_meta(_backend(None), survey, config)["model"] == "/models/base"
+    base = TransformersBackend(default_model_dir)
+    assert run_meta(base, survey, config)["model"] == base.model_name
+    base.close()
 
 
 def test_different_run_error_names_options_the_command_has(tmp_path: Path) -> None:
