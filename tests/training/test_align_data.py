@@ -490,21 +490,28 @@ def test_profiles_use_the_training_dtype(tmp_path: Path, default_model_dir, monk
     import agents.backends.transformers_backend as tb
     from training.align import run_align
 
-    opened: list[dict] = []
+    real = tb.TransformersBackend
+    opened: list[tuple[dict, object]] = []
 
     class Stop(Exception):
         pass
 
-    def fake_backend(model, **kw):
-        opened.append({"model": model, **kw})
+    def wrapped(model, **kw):
+        # The real backend is built as the run asks, then the run is stopped before profiling.
+        backend = real(model, **kw)
+        opened.append((kw, next(backend.model.parameters()).dtype))
+        backend.close()
         raise Stop
 
-    monkeypatch.setattr(tb, "TransformersBackend", fake_backend)
+    monkeypatch.setattr(tb, "TransformersBackend", wrapped)
     overrides = {"values": ("hedonism",), "model": str(default_model_dir), "dtype": "bfloat16"}
     config = build_config(preset="smoke", overrides=overrides)
     with pytest.raises(Stop):
         run_align(config, tmp_path / "run", progress="off")
-    assert opened and opened[0]["dtype"] == "bfloat16"
+    import torch
+
+    assert opened and opened[0][0]["dtype"] == "bfloat16"
+    assert opened[0][1] == torch.bfloat16  # the weights really loaded in bfloat16
 
 
 def test_shift_plot_is_a_png(tmp_path: Path) -> None:
