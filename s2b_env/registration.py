@@ -8,7 +8,6 @@ register: they are looked up when the env is made (``games_dir=`` or ``S2B_GAMES
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,11 +174,6 @@ def register_games_dir(games_dir: str | Path | None = None) -> list[str]:
 def s2b_ids() -> list[str]:
     """Every registered id in the ``s2b`` namespace, sorted."""
     return sorted(k for k in gym.registry if k.startswith(NAMESPACE + "/"))
-
-
-def games_dir_from_env() -> str | None:
-    """The value of ``S2B_GAMES_DIR``, or ``None``."""
-    return os.environ.get("S2B_GAMES_DIR") or None
 
 
 def resolve_env_id(name: str) -> str:

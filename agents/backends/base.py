@@ -87,16 +87,6 @@ class TokenDistribution:
             raise ValueError(f"expected {len(self.probs)} values, got {len(values)}")
         return float(sum(p * v for p, v in zip(self.probs, values, strict=True)))
 
-    def as_dict(self) -> dict[str, object]:
-        """A JSON-ready form."""
-        return {
-            "tokens": list(self.tokens),
-            "token_ids": list(self.token_ids),
-            "logprobs": list(self.logprobs),
-            "probs": list(self.probs),
-            "mass": self.mass,
-        }
-
 
 @dataclass(frozen=True)
 class ContinuationScore:
