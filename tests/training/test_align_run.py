@@ -24,10 +24,18 @@ pytestmark = pytest.mark.slow
 
 TARGET = "hedonism"
 EVAL = ("stimulation", "hedonism", "humility")  # taxonomy order, as profiles list them
-ARGS = [
-    "align", "--preset", "smoke", "--value", TARGET, "--direction", "down", "--delta", "2",
-    "--eval-values", *EVAL, "--seed", "3",
-]  # fmt: skip
+#: The run's settings come from a YAML file given with --config (preset, target) and from options
+#: given beside it, which win over the file (its seed 7 becomes 3).
+CONFIG_YAML = f"""\
+preset: smoke
+targets:
+  values: [{TARGET}]
+  direction: down
+  delta: 2
+train:
+  seed: 7
+"""
+ARGS = ["align", "--eval-values", *EVAL, "--seed", "3"]
 DIGITS = list("123456")
 
 
@@ -38,8 +46,11 @@ def smoke_run(tmp_path_factory, default_model_dir) -> tuple[Path, str]:
     from rich.console import Console
 
     console = Console(file=StringIO(), width=100, color_system=None)
-    run_dir = tmp_path_factory.mktemp("align") / "run"
-    code = main([*ARGS, "--run-dir", str(run_dir), "--progress", "plain"], console=console)
+    folder = tmp_path_factory.mktemp("align")
+    (folder / "settings.yaml").write_text(CONFIG_YAML)
+    run_dir = folder / "run"
+    argv = [*ARGS, "--config", str(folder / "settings.yaml"), "--run-dir", str(run_dir)]
+    code = main([*argv, "--progress", "plain"], console=console)
     text = console_text(console)
     assert code == 0, text
     return run_dir, text
@@ -198,7 +209,8 @@ def test_interrupted_run_resumes_to_the_same_result(smoke_run, tmp_path, console
 
 def test_new_run_refuses_a_used_folder(smoke_run, console) -> None:
     run_dir, _ = smoke_run
-    code = main([*ARGS, "--run-dir", str(run_dir), "--progress", "off"], console=console)
+    flags = ["--preset", "smoke", "--value", TARGET, "--direction", "down"]
+    code = main([*ARGS, *flags, "--run-dir", str(run_dir), "--progress", "off"], console=console)
     assert code == 2 and "not empty" in console_text(console)
 
 
