@@ -1,0 +1,1 @@
+"""Tests of the benchmark (``s2b bench``, ``s2b report``)."""
