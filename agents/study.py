@@ -206,6 +206,45 @@ def _unit_in_process(config_dict: dict[str, Any], unit: Unit, out: str) -> dict[
     return run_unit(StudyConfig.from_dict(config_dict), unit, Path(out))
 
 
+def _run_on_ray(
+    config: StudyConfig,
+    todo: list[Unit],
+    out: Path,
+    workers: int,
+    address: str | None,
+    finished: Callable[[Unit], None],
+) -> None:
+    """Run the units as Ray tasks, at most ``workers`` at once; ``finished(unit)`` as each ends."""
+    if not todo:
+        return
+    from agents.bench.ray_executor import ray_session
+
+    with ray_session(address, num_cpus=workers) as ray:
+        from ray.exceptions import RayTaskError
+
+        task = ray.remote(num_cpus=1, max_retries=1)(_unit_in_process)
+        config_ref = ray.put(config.to_dict())
+        queue = list(reversed(todo))
+        pending: dict[Any, Unit] = {}
+        try:
+            while queue or pending:
+                while queue and len(pending) < workers:
+                    unit = queue.pop()
+                    pending[task.remote(config_ref, unit, str(out))] = unit
+                ready, _ = ray.wait(list(pending), num_returns=1)
+                for ref in ready:
+                    unit = pending.pop(ref)
+                    try:
+                        ray.get(ref)
+                    except RayTaskError as exc:  # the unit's own error, as the local pool raises it
+                        cause = exc.cause if isinstance(exc.cause, BaseException) else exc
+                        raise cause from None
+                    finished(unit)
+        finally:
+            for ref in pending:
+                ray.cancel(ref, force=True)
+
+
 #: Progress: ``(steps_done, steps_total, units_done, units_total, eta_seconds or None)``.
 ProgressCallback = Callable[[int, int, int, int, float | None], None]
 
@@ -217,6 +256,7 @@ def run_study(
     workers: int = 1,
     executor: str = "local",
     progress: ProgressCallback | None = None,
+    ray_address: str | None = None,
 ) -> dict[str, Any]:
     """Run every unit not done yet, then write the report.
 
@@ -224,8 +264,12 @@ def run_study(
         config: The study.
         out: Its folder (created; a folder holding another study's ``study.json`` is refused).
         workers: Units run at once (``1``: in this process; more: one process each).
-        executor: ``"local"``; ``"ray"`` is not available yet.
+        executor: ``"local"`` (this process, or a pool of ``workers`` processes) or ``"ray"``
+            (Ray tasks, ``workers`` at once, each on one CPU; a task whose worker crashed is run
+            again once). With a cluster (``ray_address``), every node must see ``out`` at the
+            same path (a shared folder), since each unit writes its own folder there.
         progress: Called as training steps and units finish.
+        ray_address: The Ray cluster to join; ``None``: a local Ray, started and shut down here.
 
     Returns:
         The aggregated results (also in ``OUT/results.json``).
@@ -237,11 +281,6 @@ def run_study(
 
     if executor not in EXECUTORS:
         raise S2BError(f"executor must be one of {EXECUTORS}, got {executor!r}")
-    if executor == "ray":
-        raise S2BError(
-            "--executor ray needs the bench's executors (issue 14), which are not in s2b yet; "
-            "use --executor local with --workers N"
-        )
     if workers < 1:
         raise S2BError(f"workers must be >= 1, got {workers}")
     out = Path(out)
@@ -275,7 +314,16 @@ def run_study(
 
     units_done = len(units) - len(todo)
     report(0, units_done)
-    if workers == 1:
+    if executor == "ray":
+
+        def finished(unit: Unit) -> None:
+            nonlocal done_steps, units_done
+            done_steps += cost[unit]
+            units_done += 1
+            report(0, units_done)
+
+        _run_on_ray(config, todo, out, workers, ray_address, finished)
+    elif workers == 1:
         for unit in todo:
             run_unit(config, unit, out, on_episode=lambda step, n=units_done: report(step, n))
             done_steps += cost[unit]

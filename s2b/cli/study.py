@@ -47,6 +47,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--executor", choices=("local", "ray"), default="local", help="where units run"
     )
+    parser.add_argument(
+        "--ray-address",
+        default=None,
+        help="with --executor ray: the Ray cluster to join (default: a local Ray on --workers "
+        "CPUs); every node must see --out at the same path",
+    )
     parser.add_argument("--out", type=Path, required=True, help="the study's folder")
     parser.add_argument(
         "--progress", choices=("plain", "off"), default="plain", help="progress lines or none"
@@ -92,7 +98,12 @@ def run(args: argparse.Namespace, console: Console) -> int:
         )
 
     summary = run_study(
-        config, args.out, workers=args.workers, executor=args.executor, progress=progress
+        config,
+        args.out,
+        workers=args.workers,
+        executor=args.executor,
+        progress=progress,
+        ray_address=args.ray_address,
     )
     for condition, stats in summary["conditions"].items():
         score = stats["score"]

@@ -64,12 +64,12 @@ def test_study_writes_units_and_report_and_resumes(tmp_path):
     assert redo.is_file() and kept.stat().st_mtime_ns == before
 
 
-def test_study_refuses_another_config_and_ray(tmp_path):
+def test_study_refuses_another_config_and_executor(tmp_path):
     run_study(_config(shapings=["none"], seeds=[0], steps=5, eval_episodes=1), tmp_path)
     with pytest.raises(S2BError, match=r"another config .*steps"):
         run_study(_config(shapings=["none"], seeds=[0], steps=6, eval_episodes=1), tmp_path)
-    with pytest.raises(S2BError, match="issue 14"):
-        run_study(_config(), tmp_path / "r", executor="ray")
+    with pytest.raises(S2BError, match="executor must be one of"):
+        run_study(_config(), tmp_path / "r", executor="dask")
 
 
 def test_cli_study_bad_shaping_is_exit_2(console, tmp_path):
