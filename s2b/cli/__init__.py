@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "s2b.cli.align",
     "s2b.cli.study",
     "s2b.cli.demo",
+    "s2b.cli.report",
     "s2b.cli.score",
     "s2b.cli.judge",
     "s2b.cli.replay",

@@ -1,0 +1,55 @@
+"""``s2b report RUN_DIR``: the report of a bench run (report.md, results.csv, plots)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+
+DESCRIPTION = """\
+Write the report of a bench run folder (from `s2b bench CONFIG.yaml`): RUN_DIR/report.md (per agent
+and env the mean of each metric with its 95% bootstrap interval over episodes and n; each agent's
+shift from the baseline per metric and per value; for adapters made by `s2b align`, the held-out
+survey shift beside the behaviour shifts; failed units listed), RUN_DIR/results.csv (agent, env,
+metric, mean, lo, hi, n), RUN_DIR/shifts.csv, RUN_DIR/shift.png (the 20-value behaviour shift) and,
+with Jiminy Cricket envs, RUN_DIR/tradeoff.png (reward against immorality). A partial run reports
+the units finished so far. The same run gives the same bytes."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="tables, intervals and plots of a bench run (s2b bench)",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a bench run folder")
+    parser.set_defaults(handler=report)
+
+
+def print_headline(summary, console: Console, title: str = "headline") -> None:
+    """Print a summary's headline table and what moved (rich)."""
+    from rich import box
+    from rich.table import Table
+
+    from agents.bench.report import headline_rows, moved_lines
+
+    header, rows = headline_rows(summary)
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    for i, name in enumerate(header):
+        table.add_column(name, justify="left" if i < 2 else "right")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    for line in moved_lines(summary):
+        console.print(f"- {line}", highlight=False, soft_wrap=True)
+
+
+def report(args: argparse.Namespace, console: Console) -> int:
+    from agents.bench.report import load_run, summarize, write_report
+
+    path = write_report(args.run_dir)
+    print_headline(summarize(load_run(args.run_dir)), console)
+    console.print(f"report: {path} (results.csv, shifts.csv and plots beside it)", highlight=False)
+    return 0
