@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from agents.drrn.context import EpisodeContext
 from agents.drrn.model import DRRNNet, DRRNNetConfig, tokenize
 from s2b_env.errors import DataError, S2BError
 
@@ -60,21 +61,28 @@ class PolicyShaping:
         return np.where(scores > self.threshold, self.weight, 0.0)
 
 
-def state_text(observation: str, info: dict[str, Any]) -> str:
-    """What the network reads as the state: room, observation and (when the env gives it) inventory.
+def state_text(observation: str, info: dict[str, Any], room_text: str | None = None) -> str:
+    """What the network reads as the state: room, score, observation, inventory, room description.
 
     The observation alone is a step's reply ("Taken."), which says little about where the game
-    is; the room and inventory disambiguate it, as the Jericho DRRN's look and inventory texts do.
+    is; the room name, the inventory (when the env gives it) and the room's description (the text
+    printed on entering it, kept by :class:`~agents.drrn.context.EpisodeContext`) disambiguate it,
+    as the Jericho DRRN's look and inventory texts do. Long texts are cut at the end by the
+    tokenizer, so the description comes last.
     """
     parts = []
     location = info.get("location")
     if location:
         parts.append(f"room: {location}")
+    if info.get("score") is not None:
+        parts.append(f"score: {info['score']}")
     parts.append(observation)
     inventory = info.get("inventory")
     if inventory:
         items = inventory if isinstance(inventory, str) else ", ".join(map(str, inventory))
         parts.append(f"carrying: {items}")
+    if room_text and " ".join(room_text.split()) != " ".join(observation.split()):
+        parts.append(f"here: {room_text}")
     return " | ".join(parts)
 
 
@@ -86,6 +94,8 @@ class DRRNAgent:
         seed: Seeds the network's initial weights and the agent's exploration generator.
         epsilon: Probability of a uniformly random candidate at each :meth:`act` (0: greedy).
         policy_shaping: Optional :class:`PolicyShaping`.
+        avoid_spent: Skip candidates that changed nothing where the agent is (see
+            :class:`~agents.drrn.context.EpisodeContext`) while other candidates remain.
 
     Attributes:
         net: The network (train it with :class:`agents.drrn.trainer.DRRNTrainer`).
@@ -100,6 +110,7 @@ class DRRNAgent:
         seed: int | None = 0,
         epsilon: float = 0.0,
         policy_shaping: PolicyShaping | None = None,
+        avoid_spent: bool = True,
     ) -> None:
         self.net_config = net_config or DRRNNetConfig()
         self.seed = seed
@@ -109,6 +120,10 @@ class DRRNAgent:
         self.net.eval()
         self.epsilon = float(epsilon)
         self.policy_shaping = policy_shaping
+        self.avoid_spent = avoid_spent
+        #: The episode's room description and spent actions (fed by :meth:`reset` and :meth:`act`).
+        self.context = EpisodeContext()
+        self._last_action: str | None = None
         self._rng = np.random.default_rng(seed)
         self.last_choice: Any = None
         #: What :meth:`save` was given as ``metadata`` (after :meth:`load`).
@@ -116,32 +131,43 @@ class DRRNAgent:
 
     # ------------------------------------------------------------------ Agent protocol
 
-    def reset(self, *args: Any, **kwargs: Any) -> None:
-        """Nothing to forget between episodes (takes the engine's observation and info too)."""
+    def reset(self, observation: str = "", info: dict[str, Any] | None = None) -> None:
+        """Start an episode: forget the last one's room and spent actions."""
         self.last_choice = None
+        self._last_action = None
+        self.context.reset(observation, info or {})
 
     def reseed(self, seed: int | None) -> None:
         """Restart the exploration generator from ``seed``."""
         self._rng = np.random.default_rng(seed)
 
     def act(self, observation: str, info: dict[str, Any]) -> str:
-        """An epsilon-greedy choice among ``info["valid_actions"]``."""
+        """An epsilon-greedy choice among ``info["valid_actions"]`` (less the spent ones)."""
+        if self._last_action is not None:
+            self.context.update(self._last_action, observation, info)
         candidates = self.candidates(info)
         if not candidates:
             self.last_choice = None
+            self._last_action = FALLBACK_ACTION
             return FALLBACK_ACTION
-        q = self.q_values(observation, info, candidates)
-        probs = self._policy(q)
+        q = self.q_values(observation, info, candidates, room_text=self.context.room_text)
+        allowed = (
+            self.context.allowed(candidates) if self.avoid_spent else list(range(len(candidates)))
+        )
+        probs = self._policy(q, allowed)
         if self.epsilon > 0 and self._rng.random() < self.epsilon:
-            index = int(self._rng.integers(len(candidates)))
+            # Explore what this visit has not tried yet (every candidate without avoid_spent).
+            pool = self.context.untried(candidates) if self.avoid_spent else allowed
+            index = pool[int(self._rng.integers(len(pool)))]
         else:
-            index = int(np.argmax(q))
+            index = allowed[int(np.argmax(q[allowed]))]
         self.last_choice = _make_choice(
             candidates,
             probs.tolist(),
             candidates[index],
-            {"q": q.tolist(), "epsilon": self.epsilon},
+            {"q": q.tolist(), "epsilon": self.epsilon, "spent": sorted(self.context.spent)},
         )
+        self._last_action = candidates[index]
         return candidates[index]
 
     # ------------------------------------------------------------------ scoring
@@ -151,10 +177,13 @@ class DRRNAgent:
         """The candidate actions of a step: ``info["valid_actions"]``."""
         return list(info.get("valid_actions") or [])
 
-    def tokenize_state(self, observation: str, info: dict[str, Any]) -> tuple[int, ...]:
+    def tokenize_state(
+        self, observation: str, info: dict[str, Any], room_text: str | None = None
+    ) -> tuple[int, ...]:
         """Token ids of the state (:func:`state_text`)."""
         c = self.net_config
-        return tuple(tokenize(state_text(observation, info), c.vocab_size, c.max_state_tokens))
+        text = state_text(observation, info, room_text)
+        return tuple(tokenize(text, c.vocab_size, c.max_state_tokens))
 
     def tokenize_action(self, action: str) -> tuple[int, ...]:
         """Token ids of an action."""
@@ -162,12 +191,16 @@ class DRRNAgent:
         return tuple(tokenize(action, c.vocab_size, c.max_action_tokens))
 
     def q_values(
-        self, observation: str, info: dict[str, Any], candidates: Sequence[str]
+        self,
+        observation: str,
+        info: dict[str, Any],
+        candidates: Sequence[str],
+        room_text: str | None = None,
     ) -> np.ndarray:
         """Q of each candidate, after policy shaping."""
         with torch.no_grad():
             (q,) = self.net.q_values(
-                [self.tokenize_state(observation, info)],
+                [self.tokenize_state(observation, info, room_text)],
                 [[self.tokenize_action(a) for a in candidates]],
             )
         values = q.numpy().astype(float)
@@ -175,9 +208,10 @@ class DRRNAgent:
             values = values - self.policy_shaping.penalties(observation, candidates)
         return values
 
-    def _policy(self, q: np.ndarray) -> np.ndarray:
-        probs = np.full(len(q), self.epsilon / len(q))
-        probs[int(np.argmax(q))] += 1.0 - self.epsilon
+    def _policy(self, q: np.ndarray, allowed: list[int]) -> np.ndarray:
+        probs = np.zeros(len(q))
+        probs[allowed] = self.epsilon / len(allowed)
+        probs[allowed[int(np.argmax(q[allowed]))]] += 1.0 - self.epsilon
         return probs
 
     # ------------------------------------------------------------------ files
@@ -208,6 +242,7 @@ class DRRNAgent:
         seed: int | None = 0,
         epsilon: float = 0.0,
         policy_shaping: PolicyShaping | None = None,
+        avoid_spent: bool = True,
     ) -> DRRNAgent:
         """Load an agent saved by :meth:`save`.
 
@@ -240,7 +275,13 @@ class DRRNAgent:
             config = DRRNNetConfig(**json.loads(header["net_config"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise DataError(path, f"bad network config ({exc})", field="net_config") from None
-        agent = cls(config, seed=seed, epsilon=epsilon, policy_shaping=policy_shaping)
+        agent = cls(
+            config,
+            seed=seed,
+            epsilon=epsilon,
+            policy_shaping=policy_shaping,
+            avoid_spent=avoid_spent,
+        )
         try:
             agent.net.load_state_dict(tensors)
         except RuntimeError as exc:

@@ -69,6 +69,11 @@ class ReplayBuffer:
     def __len__(self) -> int:
         return len(self._plain.items) + len(self._rewarded.items)
 
+    def transitions(self) -> list[Transition]:
+        """Every stored transition: the plain ring's, then the rewarded ring's (oldest first while
+        neither ring has wrapped)."""
+        return list(self._plain.items) + list(self._rewarded.items)
+
     def add(self, transition: Transition) -> None:
         """Store a transition."""
         (self._rewarded if transition.reward > 0 else self._plain).add(transition)

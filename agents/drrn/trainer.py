@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from agents.drrn.agent import DRRNAgent
+from agents.drrn.context import EpisodeContext
 from agents.drrn.replay import ReplayBuffer, Transition
 from agents.events import EpisodeObserver, StepEvent
 from s2b_env.metrics import percent_completion
@@ -255,11 +256,13 @@ class _Learner(EpisodeObserver):
         self.records: list[EpisodeRecord] = []
         self.losses: list[float] = []
         self.update_seconds = 0.0
-        self._info: dict[str, Any] = {}
+        self._context = EpisodeContext()
+        self._state: tuple[int, ...] = ()
         self._episode: _Episode | None = None
 
     def on_episode_start(self, episode_id: int, seed: Any, observation: str, info: dict) -> None:
-        self._info = info
+        self._context.reset(observation, info)
+        self._state = self.trainer.agent.tokenize_state(observation, info, observation)
         self._episode = _Episode(episode_id, info)
         self.trainer.agent.epsilon = self.trainer.config.epsilon(self.step + 1)
 
@@ -268,19 +271,23 @@ class _Learner(EpisodeObserver):
         self.step += 1
         assert self._episode is not None
         self._episode.add(event.reward, event.terminated, event.info)
+        self._context.update(event.action, event.next_observation, event.info)
+        next_state = agent.tokenize_state(
+            event.next_observation, event.info, self._context.room_text
+        )
         self.trainer.replay.add(
             Transition(
-                state=agent.tokenize_state(event.observation, self._info),
+                state=self._state,
                 action=agent.tokenize_action(event.action),
                 reward=float(event.reward),
-                next_state=agent.tokenize_state(event.next_observation, event.info),
+                next_state=next_state,
                 next_candidates=tuple(
                     agent.tokenize_action(a) for a in agent.candidates(event.info)
                 ),
                 done=bool(event.terminated),
             )
         )
-        self._info = event.info
+        self._state = next_state
         if self.step % c.update_every == 0:
             t = time.perf_counter()
             loss = self.trainer.update()

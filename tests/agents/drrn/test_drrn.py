@@ -3,6 +3,8 @@ lowers flagged actions, and the replay buffer keeps its priority share."""
 
 from __future__ import annotations
 
+import itertools
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -10,6 +12,7 @@ import pytest
 import s2b_env
 from agents.base import Agent
 from agents.drrn.agent import DRRNAgent, PolicyShaping, state_text
+from agents.drrn.context import EpisodeContext
 from agents.drrn.model import EMPTY, DRRNNetConfig, tokenize
 from agents.drrn.replay import ReplayBuffer, Transition
 from agents.drrn.trainer import DRRNTrainer, TrainConfig, evaluate
@@ -82,10 +85,11 @@ def test_saved_agent_reloads_and_acts_identically(trained):
     assert loaded.net_config == agent.net_config and loaded.metadata == {"k": 1}
     assert isinstance(loaded, Agent)
     env = _env()
+    observation, info = env.reset(seed=0)
     for a in (agent, loaded):
         a.epsilon = 0.3
         a.reseed(5)
-    observation, info = env.reset(seed=0)
+        a.reset(observation, info)
     for _ in range(25):
         candidates = info["valid_actions"]
         q1 = agent.q_values(observation, info, candidates)
@@ -176,9 +180,76 @@ def test_tokenize_is_stable_and_bounded():
     assert tokenize("   ", 64, 5) == [EMPTY]
 
 
-def test_state_text_adds_room_and_inventory():
+def test_state_text_adds_room_score_inventory_and_room_description():
     text = state_text("Taken.", {"location": "Quay", "inventory": ["wallet", "watch"]})
     assert text == "room: Quay | Taken. | carrying: wallet, watch"
+    text = state_text("Ticket.", {"location": "Ferry Pier", "score": 0}, "Ferry Pier\nThe pier.")
+    assert text == "room: Ferry Pier | score: 0 | Ticket. | here: Ferry Pier\nThe pier."
+    # The description is not repeated when it is the observation itself.
+    assert state_text("Pier  text", {}, "Pier text") == "Pier  text"
+
+
+def test_context_spends_actions_that_change_nothing_until_the_next_visit():
+    env = _env()
+    context = EpisodeContext()
+    observation, info = env.reset(seed=0)
+    context.reset(observation, info)
+    assert context.room_text == observation
+    steps = {}
+    for command in ["south", "south", "south", "south", "look", "wait"]:
+        observation, _, _, _, info = env.step(command)
+        steps.setdefault(command, []).append(context.update(command, observation, info))
+        if len(steps["south"]) == 2 and command == "south":
+            pier = observation
+    # The first two moves enter new rooms; at the pier "south" gets "Ticket." (new), then the
+    # same again (spent); "look" prints the pier's description, already printed on entering.
+    assert steps["south"] == [True, True, True, False] and steps["look"] == [False]
+    assert context.room_text == pier and "The pier runs out" in pier
+    assert context.spent == {"south", "look"}
+    assert steps["wait"] == [True] and context.tried == {"south", "look", "wait"}
+    cands = ["south", "look", "wait", "north"]
+    assert context.allowed(cands) == [2, 3] and context.untried(cands) == [3]
+    assert context.allowed(["south"]) == [0]  # never nothing to choose
+    observation, _, _, _, info = env.step("north")
+    assert context.update("north", observation, info) is True
+    assert context.spent == set() and context.tried == set()
+    assert "Harbour Road" in context.room_text
+
+
+def test_a_greedy_agent_does_not_repeat_a_spent_action():
+    """With Q pushed up for "south", the agent walks south to the pier, gets "Ticket." twice, then
+    tries something else; without ``avoid_spent`` it repeats "south" for ever."""
+
+    def all_but_south(observation, candidates):
+        return [0.0 if c == "south" else 1.0 for c in candidates]
+
+    shaping = PolicyShaping(all_but_south, threshold=0.5, weight=1e6)
+    for avoid in (True, False):
+        agent = DRRNAgent(DRRNNetConfig(encoder="bag"), seed=0, policy_shaping=shaping,
+                          avoid_spent=avoid)  # fmt: skip
+        env = _env()
+        observation, info = env.reset(seed=0)
+        agent.reset(observation, info)
+        actions = []
+        for _ in range(6):
+            actions.append(agent.act(observation, info))
+            observation, _, _, _, info = env.step(actions[-1])
+        if avoid:
+            assert actions[:4] == ["south"] * 4 and "south" not in actions[4:]
+        else:
+            assert actions == ["south"] * 6
+
+
+def test_trainer_states_chain_and_carry_the_room_description():
+    env = _env(actions=SMALL)
+    agent = DRRNAgent(DRRNNetConfig(encoder="bag", embed_dim=8, hidden_dim=8), seed=1)
+    trainer = DRRNTrainer(agent, TrainConfig(steps=30, max_episode_steps=30), seed=1)
+    trainer.train(env)
+    stored = [t for t in trainer.replay.transitions() if t.reward <= 0][:20]  # in step order
+    assert all(a.next_state == b.state for a, b in itertools.pairwise(stored))
+    # Some step replied briefly ("You can't go that way.") and its state still names the room.
+    here = agent.tokenize_action("here")[0]
+    assert any(here in t.next_state for t in stored)
 
 
 def test_trained_agent_plays_episodes_through_the_runner_and_evaluate(trained):
