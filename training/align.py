@@ -9,7 +9,7 @@ and leaves everything in one run folder::
     RUN/target_profile.json    a copy of --target-profile (if given), read on resume
     RUN/profiles/baseline-heldout/, baseline-train/, aligned-heldout/, aligned-train/
                                s2b profile outputs (results.jsonl, profile.json, ...)
-    RUN/targets.json           the target digit of every trained item
+    RUN/targets.json           the target digit (and, --anchors soft, distributions) of every trained item
     RUN/data/train.jsonl       the training examples (prompt, completion, item, phrasing, ...)
     RUN/adapter/               the LoRA adapter (adapter_model.safetensors)
     RUN/checkpoints/           trainer checkpoints
@@ -40,6 +40,7 @@ from s2b_env.errors import ConfigError
 from s2b_env.values import VALUE_IDS
 from training.align_config import AlignConfig, load_config, save_config
 from training.align_progress import ProfileProgress
+from training.align_report import shape_markdown, shape_report
 from training.evaluate import (
     evaluate_shift,
     intended_directions,
@@ -47,13 +48,26 @@ from training.evaluate import (
     versus_placebo,
 )
 from training.placebo import load_placebo, placebo_shifts
-from training.profile import ProfileConfig, load_profile, run_profile, select_phrasings
+from training.profile import (
+    RESULTS_FILE,
+    ProfileConfig,
+    load_profile,
+    run_profile,
+    select_phrasings,
+)
 from training.profile_charts import plot_shift
 from training.sft import ProgressMode, library_versions, peak_rss_gib, train_adapter
 from training.sft_data import build_examples, check_split, save_examples, training_items
 from training.survey import Survey
 from training.survey_io import load_custom_survey
-from training.targets import build_targets, load_target_profile, save_targets, shifts_for
+from training.targets import (
+    add_soft_targets,
+    build_targets,
+    load_base_distributions,
+    load_target_profile,
+    save_targets,
+    shifts_for,
+)
 
 #: The run's copy of its ``--target-profile`` file, read on resume.
 TARGET_PROFILE_COPY = "target_profile.json"
@@ -251,6 +265,10 @@ def run_align(
         scores = {i["id"]: i["score"] for i in base_train["items"]}
         trained_shifts = placebo[0] if placebo else shifts
         targets = build_targets(items, scores, shifts=trained_shifts, profile=profile_targets)
+        if config.targets.anchors == "soft":  # each prompt's own base digit distribution
+            base = load_base_distributions(run_dir / "profiles" / "baseline-train" / RESULTS_FILE)
+            targets = add_soft_targets(targets, base, plan.phrasings, shifts=trained_shifts,
+                                       moved_target=config.targets.moved_target)  # fmt: skip
         if not placebo:
             intended_directions(targets)  # refuses targets that ask for no move, before training
         save_targets(targets, run_dir / "targets.json")
@@ -304,14 +322,18 @@ def run_align(
         seed=config.train.seed,
         directions=placebo[1] if placebo else None,
     )
+    placebo_heldout = None
     if config.eval.placebo_run is not None:
+        placebo_heldout = load_placebo(config, config.eval.placebo_run)
         evaluation["vs_placebo"] = versus_placebo(
-            load_placebo(config, config.eval.placebo_run),
+            placebo_heldout,
             aligned_heldout,
             {v: 1 if d == "up" else -1 for v, d in evaluation["directions"].items()},
             bootstrap=config.eval.bootstrap,
             seed=config.train.seed,
         )
+    evaluation["shape"] = shape_report(base_heldout, aligned_heldout, placebo_heldout, moved=moved,
+                                       bootstrap=config.eval.bootstrap, seed=config.train.seed)  # fmt: skip
     timings, peak = ledger.timings(), ledger.peak
     meta = {
         "model": str(config.model or model_dir.name),
@@ -320,7 +342,9 @@ def run_align(
             for v in moved
         )
         + (" (placebo: trained on its own answers)" if placebo else ""),
-        "anchors": ", ".join(plan.anchors) or "none",
+        "anchors": (", ".join(plan.anchors) or "none")
+        + f" ({config.targets.anchors} targets"
+        + (f", moved: {config.targets.moved_target})" if config.targets.anchors == "soft" else ")"),
         "examples": f"{len(rows)} ({len(items)} training items x {len(plan.phrasings)} phrasings)",
         "training": f"{train['steps']} steps, {train['epochs']:g} epochs, "
         f"{train['seconds']:.0f} s, {_per_second(train.get('examples_per_second'))}, "
@@ -340,8 +364,10 @@ def run_align(
         "plan": {**plan.__dict__, "trained": plan.trained},
     }
     (run_dir / "results.json").write_text(json.dumps(result, indent=1) + "\n")
-    plot_shift(evaluation, run_dir / "shift.png", title=f"s2b align: {meta['moved']}")
-    (run_dir / "summary.md").write_text(summary_markdown(evaluation, meta))
+    plot_shift(evaluation, run_dir / "shift.png", title=f"s2b align: {meta['moved']}",
+               placebo=placebo_heldout)  # fmt: skip
+    summary = summary_markdown(evaluation, meta) + "\n" + shape_markdown(evaluation["shape"])
+    (run_dir / "summary.md").write_text(summary)
     return AlignResult(run_dir, evaluation, train, timings, peak)
 
 

@@ -25,9 +25,9 @@ from typing import Any, Literal
 
 from s2b_env.errors import DataError
 from s2b_env.values import VALUE_IDS
+from training.align_checks import is_int, positive, value_ids
 from training.align_presets import PRESETS
-from training.targets import DIRECTIONS
-from training.value_ids import check_value_ids
+from training.targets import DIRECTIONS, MOVED_TARGETS
 
 #: The LoRA target modules of Llama-style models: all attention and MLP projections.
 ALL_PROJECTIONS: tuple[str, ...] = (
@@ -41,28 +41,6 @@ ALL_PROJECTIONS: tuple[str, ...] = (
 )
 SCHEDULERS: tuple[str, ...] = ("cosine", "linear", "constant", "constant_with_warmup")
 __all__ = ["PRESETS", "AlignConfig", "build_config", "load_config", "save_config"]
-
-
-def _positive(name: str, x: Any, kind: type = int, *, zero: bool = False) -> None:
-    ok = isinstance(x, kind) and not isinstance(x, bool) and (x >= 0 if zero else x > 0)
-    if kind is float:
-        ok = isinstance(x, int | float) and not isinstance(x, bool) and (x >= 0 if zero else x > 0)
-    if not ok:
-        sign = ">= 0" if zero else "> 0"
-        raise ValueError(
-            f"{name}: expected {'an integer' if kind is int else 'a number'} {sign}, got {x!r}"
-        )
-
-
-def _is_int(x: Any) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
-
-
-def _value_ids(name: str, values: Any) -> tuple[str, ...]:
-    values = check_value_ids(values, name)
-    if len(set(values)) != len(values):
-        raise ValueError(f"{name}: expected distinct value ids, got {list(values)}")
-    return values
 
 
 @dataclass
@@ -92,12 +70,29 @@ class TargetConfig:
             "every target is the model's own answer (nothing moved)"
         },
     )
+    anchors: Literal["hard", "soft"] = field(
+        default="hard",
+        metadata={
+            "help": "hard: train every item on one digit (the paper's recipe); soft: train each "
+            "prompt towards the base model's own digit distribution (docs/align.md)"
+        },
+    )
+    moved_target: Literal["shifted", "onehot"] = field(
+        default="shifted",
+        metadata={
+            "help": "with --anchors soft, a moved value's target: the base distribution "
+            "shifted by --delta, or one-hot on the hard target digit"
+        },
+    )
 
     def __post_init__(self) -> None:
-        self.values = _value_ids("value", self.values)
+        self.values = value_ids("value", self.values)
         if self.direction not in DIRECTIONS:
             raise ValueError(f"direction: expected down or up, got {self.direction!r}")
-        if not _is_int(self.delta) or not 1 <= self.delta <= 5:
+        for name, allowed in (("anchors", ("hard", "soft")), ("moved_target", MOVED_TARGETS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name}: expected one of {allowed}, got {getattr(self, name)!r}")
+        if not is_int(self.delta) or not 1 <= self.delta <= 5:
             raise ValueError(f"delta: expected an integer from 1 to 5, got {self.delta!r}")
         if self.target_profile is not None:
             self.target_profile = Path(self.target_profile)
@@ -148,12 +143,12 @@ class DataConfig:
         for name in ("items_file", "phrasings_file"):
             if getattr(self, name) is not None:
                 setattr(self, name, Path(getattr(self, name)))
-        self.anchor_values = _value_ids("anchor_values", self.anchor_values)
-        if not _is_int(self.n_anchor_values):
+        self.anchor_values = value_ids("anchor_values", self.anchor_values)
+        if not is_int(self.n_anchor_values):
             raise ValueError(f"n_anchor_values: expected an integer, got {self.n_anchor_values!r}")
         if not 0 <= self.n_anchor_values <= len(VALUE_IDS) - 1:
             raise ValueError(f"n_anchor_values: expected 0 to 19, got {self.n_anchor_values}")
-        _positive("train_items_per_value", self.train_items_per_value, zero=True)
+        positive("train_items_per_value", self.train_items_per_value, zero=True)
         if isinstance(self.phrasings, str):
             self.phrasings = (self.phrasings,)
         self.phrasings = tuple(self.phrasings)
@@ -172,8 +167,8 @@ class LoraSettings:
     )
 
     def __post_init__(self) -> None:
-        _positive("lora_r", self.lora_r)
-        _positive("lora_alpha", self.lora_alpha)
+        positive("lora_r", self.lora_r)
+        positive("lora_alpha", self.lora_alpha)
         if not isinstance(self.lora_dropout, int | float) or not 0 <= self.lora_dropout < 1:
             raise ValueError(
                 f"lora_dropout: expected a number in [0, 1), got {self.lora_dropout!r}"
@@ -231,20 +226,20 @@ class TrainConfig:
     )
 
     def __post_init__(self) -> None:
-        _positive("learning_rate", self.learning_rate, float)
+        positive("learning_rate", self.learning_rate, float)
         if self.lr_scheduler not in SCHEDULERS:
             raise ValueError(
                 f"lr_scheduler: expected one of {SCHEDULERS}, got {self.lr_scheduler!r}"
             )
         for name in ("warmup_ratio", "weight_decay"):
-            _positive(name, getattr(self, name), float, zero=True)
+            positive(name, getattr(self, name), float, zero=True)
         if self.warmup_ratio >= 1:
             raise ValueError(f"warmup_ratio: expected a number in [0, 1), got {self.warmup_ratio}")
-        _positive("epochs", self.epochs, float)
+        positive("epochs", self.epochs, float)
         for name in ("batch_size", "grad_accum", "save_steps", "save_total_limit", "max_length"):
-            _positive(name, getattr(self, name))
-        _positive("threads", self.threads, zero=True)
-        _positive("seed", self.seed, zero=True)
+            positive(name, getattr(self, name))
+        positive("threads", self.threads, zero=True)
+        positive("seed", self.seed, zero=True)
         if self.dtype not in ("float32", "bfloat16"):
             raise ValueError(f"dtype: expected float32 or bfloat16, got {self.dtype!r}")
         if self.device not in ("auto", "cpu", "cuda"):
@@ -277,8 +272,8 @@ class EvalConfig:
     def __post_init__(self) -> None:
         if self.placebo_run is not None:
             self.placebo_run = Path(self.placebo_run)
-        self.eval_values = _value_ids("eval_values", self.eval_values)
-        if not _is_int(self.bootstrap) or self.bootstrap < 100:
+        self.eval_values = value_ids("eval_values", self.eval_values)
+        if not is_int(self.bootstrap) or self.bootstrap < 100:
             raise ValueError(f"bootstrap: expected an integer >= 100, got {self.bootstrap!r}")
 
 

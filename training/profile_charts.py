@@ -73,8 +73,15 @@ def plot_compare(comparison: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def plot_shift(result: Mapping[str, Any], path: str | Path, *, title: str = "") -> Path:
-    """Two panels: baseline vs aligned held-out value means, and the shifts with 95% CIs."""
+def plot_shift(
+    result: Mapping[str, Any],
+    path: str | Path,
+    *,
+    title: str = "",
+    placebo: Mapping[str, Any] | None = None,
+) -> Path:
+    """Two panels: baseline, placebo (a placebo run's held-out profile, if given) and aligned
+    held-out value means, and the shifts aligned - baseline with 95% CIs."""
     plt = _pyplot()
     rows = list(result["values"])
     y = np.arange(len(rows))[::-1]
@@ -82,6 +89,13 @@ def plot_shift(result: Mapping[str, Any], path: str | Path, *, title: str = "") 
     fig, axes = plt.subplots(1, 2, figsize=(12, 0.34 * len(rows) + 1.8), sharey=True)
     ax = axes[0]
     ax.plot([r["baseline"] for r in rows], y, "o", color="grey", label="baseline")
+    if placebo is not None:
+        means = {r["value"]: r["mean"] for r in placebo["values"]}
+        shown = [
+            (yi, means[r["value"]]) for yi, r in zip(y, rows, strict=True) if r["value"] in means
+        ]
+        ax.plot([m for _, m in shown], [yi for yi, _ in shown], "s", color="C0", mfc="none",
+                label="placebo")  # fmt: skip
     ax.plot([r["aligned"] for r in rows], y, "o", color="C3", label="aligned")
     for yi, r in zip(y, rows, strict=True):
         ax.plot([r["baseline"], r["aligned"]], [yi, yi], color="C3", lw=0.8, alpha=0.6)

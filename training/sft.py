@@ -32,6 +32,7 @@ from typing import Any, Literal
 from s2b_env.errors import require
 from training.align_config import LoraSettings, TrainConfig
 from training.sft_loss import answer_only_trainer, frozen_linears_to_bf16
+from training.soft_loss import SOFT_COLUMN, dataset_record, soft_target_trainer
 
 ProgressMode = Literal["rich", "plain", "off"]
 PROGRESS_MODES: tuple[str, ...] = ("rich", "plain", "off")
@@ -292,9 +293,7 @@ def train_adapter(
             target_modules=list(lora.lora_target_modules),
             task_type="CAUSAL_LM",
         )
-        dataset = datasets.Dataset.from_list(
-            [{"prompt": r["prompt"], "completion": r["completion"]} for r in rows]
-        )
+        dataset = datasets.Dataset.from_list([dataset_record(r) for r in rows])
         args = trl.SFTConfig(
             output_dir=str(checkpoint_dir),
             num_train_epochs=train.epochs,
@@ -327,6 +326,7 @@ def train_adapter(
             # transformers 5 renamed gradient checkpointing; TRL still asks by the old name.
             warnings.filterwarnings("ignore", ".*gradient_checkpointing.*", FutureWarning)
             cls = answer_only_trainer(trl.SFTTrainer) if train.answer_only_loss else trl.SFTTrainer
+            cls = soft_target_trainer(cls) if SOFT_COLUMN in rows[0] else cls  # --anchors soft
             trainer = cls(
                 model=model,
                 args=args,

@@ -93,7 +93,9 @@ def build_examples(
         phrasings: Phrasing ids to use; empty: all of the survey's.
 
     Returns:
-        Records with :data:`EXAMPLE_FIELDS`, ordered by phrasing, then item.
+        Records with :data:`EXAMPLE_FIELDS`, ordered by phrasing, then item; with soft
+        targets (``--anchors soft``) also ``soft_target``, the six digit probabilities trained on
+        (the completion is then the hard target digit, whose end-of-turn token still carries loss).
 
     Raises:
         ValueError: A target names a held-out item, or there are no targets.
@@ -126,6 +128,7 @@ def build_examples(
                     "assistant_prefix": phrasing.assistant_prefix,
                     "prompt": render(messages, phrasing.assistant_prefix),
                     "completion": str(t.target),
+                    **({"soft_target": t.soft[phrasing.id]} if t.soft else {}),
                 }
             )
     return rows
@@ -165,12 +168,14 @@ def check_split(rows: Iterable[dict[str, Any]], survey: Survey) -> int:
 
 
 def save_examples(rows: Iterable[dict[str, Any]], path: str | Path) -> Path:
-    """Write examples as JSON Lines (one record per line, :data:`EXAMPLE_FIELDS`)."""
+    """Write examples as JSON Lines (one record per line, :data:`EXAMPLE_FIELDS`, and
+    ``soft_target`` when a row has one)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as fh:
         for row in rows:
-            fh.write(json.dumps({k: row[k] for k in EXAMPLE_FIELDS}, ensure_ascii=False) + "\n")
+            keys = (*EXAMPLE_FIELDS, *(["soft_target"] if "soft_target" in row else []))
+            fh.write(json.dumps({k: row[k] for k in keys}, ensure_ascii=False) + "\n")
     return path
 
 

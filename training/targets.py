@@ -10,7 +10,12 @@ Targets start from the base model's own answers (as in Nie et al. 2025): for eve
   profile's rating for every one of its items;
 * every other value keeps the base model's own answer, ``round(baseline)``.
 
-Rounding is half up (3.5 -> 4), not Python's round-half-even. This module imports nothing heavy.
+Rounding is half up (3.5 -> 4), not Python's round-half-even. These *hard* targets are the
+paper's recipe. *Soft* targets (:func:`add_soft_targets`, ``--anchors soft``) train each
+(item, phrasing) example towards a distribution over the six digits instead: an unmoved value's
+is the base model's own distribution for that prompt (from the baseline profile's
+``results.jsonl``); a moved value's is that distribution with its mass moved by the shift
+(clipped at 1 and 6), or one-hot on the hard target. This module imports nothing heavy.
 
 Example:
     >>> shifts = shifts_for(["power_dominance"], "down", 2)
@@ -23,7 +28,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +133,8 @@ class ItemTarget:
         baseline: The base model's expected rating (mean over phrasings).
         target: The answer digit trained on, 1..6.
         moved: Whether the value was chosen to move (False: the model's own rounded answer).
+        soft: Soft targets: per phrasing id, the trained probabilities of the digits 1..6
+            (``None``: the hard target digit only).
     """
 
     item_id: str
@@ -135,6 +142,7 @@ class ItemTarget:
     baseline: float
     target: int
     moved: bool
+    soft: dict[str, list[float]] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -198,6 +206,87 @@ def save_targets(targets: Sequence[ItemTarget], path: str | Path) -> Path:
     path = Path(path)
     path.write_text(json.dumps([t.to_json() for t in targets], indent=1) + "\n")
     return path
+
+
+#: What ``moved_target`` accepts: the moved value's soft target.
+MOVED_TARGETS: tuple[str, ...] = ("shifted", "onehot")
+
+
+def shift_distribution(probs: Sequence[float], shift: int) -> list[float]:
+    """Move a digit distribution by ``shift`` digits, piling the mass that would leave 1..6 on
+    the end digit (``[.1, .2, .7, 0, 0, 0]`` shifted by -2 is ``[1.0, 0, 0, 0, 0, 0]``)."""
+    if len(probs) != MAX_RATING:
+        raise ValueError(f"expected {MAX_RATING} digit probabilities, got {len(probs)}")
+    out = [0.0] * MAX_RATING
+    for i, p in enumerate(probs):
+        out[min(MAX_RATING - 1, max(0, i + shift))] += float(p)
+    return out
+
+
+def load_base_distributions(results: str | Path) -> dict[tuple[str, str], list[float]]:
+    """The base model's digit distribution per (item id, phrasing id), from a profile's
+    ``results.jsonl`` (:mod:`training.profile`: a meta line, then one result per line).
+
+    Raises:
+        DataError: The file is missing or a line is not a result with six probabilities.
+    """
+    path = Path(results)
+    if not path.is_file():
+        raise DataError(path, "no such file", fix="run the baseline profile first")
+    out: dict[tuple[str, str], list[float]] = {}
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
+        try:
+            data = json.loads(line) if line.strip() else None
+        except ValueError:
+            raise DataError(path, "expected a JSON object per line", line=number) from None
+        if not isinstance(data, dict) or "meta" in data:
+            continue
+        probs = data.get("probs")
+        if not (isinstance(probs, list) and len(probs) == MAX_RATING and all(
+            isinstance(p, int | float) and p >= 0 for p in probs) and sum(probs) > 0):  # fmt: skip
+            raise DataError(path, f"expected 6 probabilities, got {probs!r}", line=number,
+                            field="probs")  # fmt: skip
+        total = float(sum(probs))
+        out[(str(data.get("item")), str(data.get("phrasing")))] = [p / total for p in probs]
+    return out
+
+
+def add_soft_targets(
+    targets: Sequence[ItemTarget],
+    base: Mapping[tuple[str, str], Sequence[float]],
+    phrasings: Sequence[str],
+    *,
+    shifts: Mapping[str, int] | None = None,
+    moved_target: str = "shifted",
+) -> list[ItemTarget]:
+    """Give every target its soft digit distribution under each phrasing.
+
+    An unmoved item's is the base distribution ``base[(item, phrasing)]``; a moved item's is
+    that distribution shifted by ``shifts[value]`` (``moved_target="shifted"``), or one-hot on
+    its hard target digit (``"onehot"``, and always for a value set by a target profile, which
+    has no shift).
+
+    Raises:
+        ValueError: An unknown ``moved_target``, or an (item, phrasing) without a base
+            distribution.
+    """
+    if moved_target not in MOVED_TARGETS:
+        raise ValueError(f"moved_target: expected one of {MOVED_TARGETS}, got {moved_target!r}")
+    shifts = dict(shifts or {})
+    out = []
+    for t in targets:
+        soft = {}
+        for p in phrasings:
+            if (t.item_id, p) not in base:
+                raise ValueError(f"expected a base distribution of {t.item_id!r} under {p!r}")
+            dist = [float(x) for x in base[(t.item_id, p)]]
+            if t.moved and (moved_target == "onehot" or t.value not in shifts):
+                dist = [float(d == t.target) for d in range(MIN_RATING, MAX_RATING + 1)]
+            elif t.moved:
+                dist = shift_distribution(dist, shifts[t.value])
+            soft[p] = [round(x, 8) for x in dist]
+        out.append(replace(t, soft=soft))
+    return out
 
 
 def _check_values(values: Sequence[str], name: str) -> None:
