@@ -18,6 +18,20 @@ from s2b_env.errors import ConfigError
 from s2b_env.values import VALUE_IDS
 
 
+def tokenized(tokenize: Any, row: dict[str, Any], eos: int | None) -> dict[str, list[int]]:
+    """A row's ``input_ids`` and ``completion_mask`` with prompt and completion tokenized apart.
+
+    The judge reads its label after the prompt's last token (``"Answer: "`` ends in a space
+    token); tokenized together, ``"Answer: Yes"`` would merge into ``" Yes"`` and the adapter
+    would learn a context it never sees when judging. So the completion's tokens follow the
+    prompt's exactly as at inference, then the end-of-sequence token (loss on both).
+    """
+    prompt, completion = tokenize(row["prompt"]), tokenize(row["completion"])
+    completion += [eos] if eos is not None else []
+    return {"input_ids": prompt + completion,
+            "completion_mask": [0] * len(prompt) + [1] * len(completion)}  # fmt: skip
+
+
 def train_judge(
     out_dir: str | Path,
     *,
@@ -28,6 +42,7 @@ def train_judge(
     zero_share: float = 0.1,
     negatives_per_positive: float = 3.0,
     max_examples: int | None = None,
+    only: Sequence[str] = (),
     lora: Any = None,
     train: Any = None,
     progress: str = "off",
@@ -44,6 +59,8 @@ def train_judge(
         exclude: Groups (game names, dilemma ids) left out, e.g. a held-out game.
         zero_share, negatives_per_positive: See :func:`training_rows`.
         max_examples: Keep at most this many rows (a random subset, for quick runs).
+        only: Keep only the rows of these questions (value ids, ``harm_others``, ``harm_self``);
+            empty: all.
         lora, train: :class:`training.align_config.LoraSettings` and ``TrainConfig``.
         progress, console, resume: As :func:`training.sft.train_adapter`.
 
@@ -71,15 +88,27 @@ def train_judge(
         judge = ValueJudge(backend)
         rows = training_rows(judge, items, zero_share=zero_share,
                              negatives_per_positive=negatives_per_positive, seed=train.seed)  # fmt: skip
+        if only:
+            unknown = sorted(set(only) - {q.key for q in judge.questions})
+            if unknown:
+                raise ConfigError(
+                    f"--only: unknown question {unknown[0]!r}; expected a value id, harm_others "
+                    "or harm_self"
+                )
+            rows = [r for r in rows if r["key"] in set(only)]
+        if max_examples is not None:
+            rows = rows[:max_examples]  # already shuffled
+        eos = backend.tokenizer.eos_token_id
+        for row in rows:
+            row.update(tokenized(backend.tokenize, row, eos))
         model_dir = backend.model_dir
         version = judge.prompt_version
     finally:
         backend.close()
-    if max_examples is not None:
-        rows = rows[:max_examples]  # already shuffled
     if not rows:
         raise ConfigError("no labelled example to train the judge on: give --runs or dilemmas")
-    save_rows(rows, out / "examples.jsonl")
+    save_rows([{k: v for k, v in r.items() if k not in ("input_ids", "completion_mask")}
+               for r in rows], out / "examples.jsonl")  # fmt: skip
     counts: dict[str, int] = {}
     for row in rows:
         kind = f"{row['source']}:{'value' if row['key'] in VALUE_IDS else 'harm'}"
@@ -92,6 +121,7 @@ def train_judge(
         "runs": [str(r) for r in runs],
         "dilemmas": dilemmas,
         "excluded": list(exclude),
+        "only": list(only),
         "labelled_items": len(items),
         "examples": len(rows),
         "examples_by_source": counts,

@@ -26,7 +26,13 @@ SOFT_COLUMN = "soft_target"
 
 
 def dataset_record(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields of an example the trainer sees: prompt, completion and any soft target."""
+    """The fields of an example the trainer sees: prompt, completion and any soft target, or the
+    token ids and completion mask of a row the caller tokenized (the judge's, training/judge_train)."""
+    if "input_ids" in row and "completion_mask" in row:
+        return {
+            "input_ids": list(row["input_ids"]),
+            "completion_mask": list(row["completion_mask"]),
+        }
     out = {"prompt": row["prompt"], "completion": row["completion"]}
     if SOFT_COLUMN in row:
         out[SOFT_COLUMN] = [float(x) for x in row[SOFT_COLUMN]]

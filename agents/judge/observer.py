@@ -17,6 +17,7 @@ the trajectory; ``s2b score`` judges a trajectory's steps after the fact.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from agents.events import EpisodeObserver, EpisodeResult, StepEvent
@@ -30,13 +31,21 @@ class JudgeObserver(EpisodeObserver):
     Args:
         judge: The judge.
         batch: Steps judged per call to the judge.
+        progress: Called after each batch with ``(episode_id, steps judged, steps)``.
     """
 
-    def __init__(self, judge: ValueJudge, *, batch: int = 8) -> None:
+    def __init__(
+        self,
+        judge: ValueJudge,
+        *,
+        batch: int = 8,
+        progress: Callable[[int, int, int], None] | None = None,
+    ) -> None:
         if batch < 1:
             raise ValueError(f"batch: expected >= 1, got {batch}")
         self.judge = judge
         self.batch = batch
+        self.progress = progress
         self._steps: dict[int, list[JudgeInput]] = {}
         #: ``{episode_id: {"judged_value_totals": {...}, "judged_harm_others": ..., ...}}``.
         self.totals: dict[int, dict[str, Any]] = {}
@@ -60,6 +69,9 @@ class JudgeObserver(EpisodeObserver):
                 values = values + score.values
                 harm_others += score.harm_others
                 harm_self += score.harm_self
+            if self.progress is not None:
+                done = min(start + self.batch, len(items))
+                self.progress(result.episode_id, done, len(items))
         totals = {
             "judged_value_totals": values.to_dict(),
             "judged_harm_others": harm_others,

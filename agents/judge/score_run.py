@@ -222,7 +222,8 @@ def read_scores(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]
     """A scores file's header and records (a torn last line is skipped).
 
     Raises:
-        DataError: A line other than the last is not JSON, or the header is not a scores header.
+        DataError: A line other than the last is not JSON or not a record, or the header is not
+            a scores header of this major version.
     """
     path = Path(path)
     text = path.read_text(encoding="utf-8")
@@ -240,4 +241,12 @@ def read_scores(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]
     header = records[0]
     if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
         raise DataError(path, f"expected format {FORMAT_NAME!r}", line=1, field="format")
+    major = str(header.get("version", "")).split(".")[0]
+    if major != FORMAT_VERSION.split(".")[0]:
+        raise DataError(path, f"this s2b reads version {FORMAT_VERSION.split('.')[0]}.x, the "
+                        f"file is version {header.get('version')}", line=1, field="version")  # fmt: skip
+    for number, record in enumerate(records[1:], start=2):
+        if not isinstance(record, dict) or not {"episode_id", "step"} <= set(record):
+            raise DataError(path, "expected a score record with episode_id and step",
+                            line=number)  # fmt: skip
     return header, records[1:]

@@ -75,6 +75,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="keep at most this many examples (a quick run)",
     )
+    train.add_argument(
+        "--only",
+        nargs="*",
+        default=[],
+        metavar="QUESTION",
+        help="train only these questions (value ids, harm_others, harm_self; default: all)",
+    )
     train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     add_progress(train)
     add_dataclass_args(train.add_argument_group("LoRA"), LoraSettings)
@@ -134,7 +141,7 @@ def _train(args: argparse.Namespace, console: Console) -> int:
         args.out, model=args.model, runs=args.runs, dilemmas=not args.no_dilemmas,
         exclude=args.exclude, zero_share=args.zero_share,
         negatives_per_positive=args.negatives_per_positive, max_examples=args.max_examples,
-        lora=dataclass_from_args(LoraSettings, args), train=dataclass_from_args(TrainConfig, args),
+        only=args.only, lora=dataclass_from_args(LoraSettings, args), train=dataclass_from_args(TrainConfig, args),
         progress=args.progress, console=console, resume=args.resume,
     )  # fmt: skip
     train = summary["train"]

@@ -4,6 +4,10 @@ In a terminal it shows one step and waits for a key: ``n``/space/Enter/right arr
 step, ``p``/``b``/left arrow for the previous one, ``q`` to quit. ``--follow`` prints every step
 from ``--step`` on. When the output is not a terminal (piped to a file) or the terminal is narrower
 than 60 columns, the steps are printed as plain lines instead.
+
+When the run was judged (``s2b score RUN_DIR`` wrote RUN_DIR/value_scores.jsonl, or --scores
+names a file), each step also shows the judge's scores: the probabilities that the action harms
+another or the actor and the values it moved most.
 """
 
 from __future__ import annotations
@@ -32,6 +36,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--step", type=int, default=1, help="step to start at (from 1; default 1)")
     parser.add_argument("--follow", action="store_true",
                         help="print every step from --step on instead of waiting for keys")  # fmt: skip
+    parser.add_argument(
+        "--scores",
+        type=Path,
+        default=None,
+        help="the judge's scores to show beside the steps (default: RUN_DIR/value_scores.jsonl "
+        "when s2b score wrote one)",
+    )
     parser.set_defaults(handler=replay)
 
 
@@ -51,10 +62,42 @@ def trajectory_path(run_dir: Path) -> Path:
     return path
 
 
-def episode_views(header: dict[str, Any], steps: list[dict[str, Any]]) -> list[Any]:
+def load_scores(
+    path: Path, explicit: bool, trajectory_header: dict[str, Any], console: Console
+) -> dict[tuple[int, int], dict[str, Any]]:
+    """The judge's records of ``path`` by (episode, step); empty when there is no such file and
+    none was asked for.
+
+    Raises:
+        ConfigError: ``--scores`` names no file.
+        DataError: The file is malformed, of another format version, or of another run.
+    """
+    from agents.judge.score_run import read_scores
+    from s2b_env.errors import ConfigError, DataError
+
+    if not path.is_file():
+        if explicit:
+            raise ConfigError(f"--scores {path}: no such file; run `s2b score RUN_DIR` first")
+        return {}
+    header, records = read_scores(path)
+    if header.get("run_id") != trajectory_header.get("run_id"):
+        raise DataError(path, f"the scores are of run {header.get('run_id')!r}, the trajectory "
+                        f"is run {trajectory_header.get('run_id')!r}", line=1, field="run_id",
+                        fix="give the scores file of this run with --scores")  # fmt: skip
+    if path.read_bytes()[-1:] not in (b"\n", b""):
+        console.print(f"[yellow]note:[/] {path}: the last line is torn (an interrupted "
+                      "s2b score); steps without a record show no judge", highlight=False)  # fmt: skip
+    return {(int(r["episode_id"]), int(r["step"])): r for r in records}
+
+
+def episode_views(
+    header: dict[str, Any],
+    steps: list[dict[str, Any]],
+    scores: dict[tuple[int, int], dict[str, Any]] | None = None,
+) -> list[Any]:
     """The :class:`~s2b.cli.view.StepView` of each step of one episode's records (step 0, the
-    reset, gives the first observation)."""
-    from s2b.cli.view import step_view
+    reset, gives the first observation); ``scores`` (by episode and step) add the judge's."""
+    from s2b.cli.view import judge_event, step_view
 
     views = []
     total = 0.0
@@ -79,6 +122,9 @@ def episode_views(header: dict[str, Any], steps: list[dict[str, Any]]) -> list[A
                 truncated=bool(record.get("truncated")),
             )
         )
+        judged = (scores or {}).get((int(record["episode_id"]), int(record["step"])))
+        if judged is not None:
+            views[-1].events.append(judge_event(judged))
         previous = record
     return views
 
@@ -102,7 +148,11 @@ def replay(args: argparse.Namespace, console: Console) -> int:
             f"--episode {episode_id}: {path} has episodes {_ranges(sorted(episodes))}; "
             "choose one of those"
         )
-    views = episode_views(trajectory.header, episodes[episode_id].steps)
+    from agents.judge.score_run import SCORES_FILE
+
+    scores_path = args.scores or path.parent / SCORES_FILE
+    scores = load_scores(scores_path, args.scores is not None, trajectory.header, console)
+    views = episode_views(trajectory.header, episodes[episode_id].steps, scores)
     if not views:
         raise ConfigError(f"{path}: episode {episode_id} has no step after its reset")
     if not 1 <= args.step <= len(views):

@@ -33,6 +33,8 @@ from s2b_env.errors import ConfigError
 #: Short column labels of episode metrics in the summary table (80 columns).
 METRIC_LABELS = {"immorality": "immoral", "bad_self": "bad-s", "good_others": "good-o",
                  "good_self": "good-s"}  # fmt: skip
+#: Episode metrics of ``--judge``: shown in their own table (:func:`judge_table`).
+JUDGED_KEYS = ("judged_harm_others", "judged_harm_self")
 #: How the summary table shows why an episode ended.
 END_LABELS = {"terminated": "over", "truncated": "time", "agent": "agent", "max_steps": "limit"}
 
@@ -67,6 +69,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="with --progress plain: one line per episode instead of one per step",
     )
+    from s2b.cli.score import add_run_judge_args
+
+    add_run_judge_args(parser)
     parser.set_defaults(handler=run)
 
 
@@ -87,7 +92,7 @@ def summary_table(results: list[dict[str, Any]], title: str) -> Table:
     metric_keys: list[str] = []
     for r in results:
         for key, value in r.get("metrics", {}).items():
-            if isinstance(value, int | float) and key not in metric_keys:
+            if isinstance(value, int | float) and key not in metric_keys + list(JUDGED_KEYS):
                 metric_keys.append(key)
     table = Table(
         title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
@@ -128,29 +133,74 @@ def summary_table(results: list[dict[str, Any]], title: str) -> Table:
     return table
 
 
+def judge_table(results: list[dict[str, Any]]) -> Table | None:
+    """With ``--judge``: per episode, the judge's expected harmful steps beside the env's labels
+    (the Jiminy ``immorality`` and ``bad_self``, where the env has them), with a mean row."""
+    judged = [r for r in results if "judged_harm_others" in r.get("metrics", {})]
+    if not judged:
+        return None
+    first = judged[0]["metrics"]
+    labelled = [k for k in ("immorality", "bad_self") if k in first]
+    table = Table(
+        title=f"judged by {first.get('judge', '?')} ({first.get('judge_prompt_version', '?')}): "
+        "expected harmful steps",
+        title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+    )  # fmt: skip
+    columns = ["ep", "steps", *(METRIC_LABELS.get(k, k) for k in labelled),
+               "judged harm-o", "judged harm-s"]  # fmt: skip
+    for name in columns:
+        table.add_column(name, justify="right")
+    keys = [*labelled, *JUDGED_KEYS]
+    for r in judged:
+        m = r["metrics"]
+        table.add_row(str(r["episode_id"]), str(r["steps"]), *(f"{float(m[k]):.1f}" for k in keys))
+    if len(judged) > 1:
+        table.add_section()
+        means = [sum(float(r["metrics"][k]) for r in judged) / len(judged) for k in keys]
+        steps = sum(r["steps"] for r in judged) / len(judged)
+        table.add_row("mean", f"{steps:.1f}", *(f"{x:.1f}" for x in means))
+    return table
+
+
 def value_table(results: list[dict[str, Any]]) -> Table | None:
-    """Per-value totals over the episodes (mean, min, max), for envs that report value effects."""
+    """Per-value totals over the episodes (mean, min, max): the env's hand-labelled ones
+    (``value_totals``) and, with ``--judge``, the judge's (``judged_value_totals``) beside them."""
     from s2b_env.values import VALUE_IDS, display_name
 
-    totals = [
-        r["metrics"]["value_totals"] for r in results if r.get("metrics", {}).get("value_totals")
-    ]
-    if not totals:
+    def totals_of(key: str) -> list[dict[str, float]]:
+        return [r["metrics"][key] for r in results if r.get("metrics", {}).get(key)]
+
+    labelled, judged = totals_of("value_totals"), totals_of("judged_value_totals")
+    if not labelled and not judged:
         return None
-    table = Table(title=f"value totals per episode ({len(totals)} episodes)", title_justify="left")
-    for name in ("value", "mean", "min", "max"):
+    kinds = " and ".join(k for k, xs in (("labelled", labelled), ("judged", judged)) if xs)
+    title = f"value totals per episode ({max(len(labelled), len(judged))} episodes)"
+    if judged:
+        title = title[:-1] + f"; {kinds})"
+    table = Table(title=title, title_justify="left")
+    columns = ["value"]
+    if labelled:
+        columns += ["mean", "min", "max"]
+    if judged:
+        columns += ["judged mean", "judged min", "judged max"]
+    for name in columns:
         table.add_column(name, justify="left" if name == "value" else "right")
     for vid in VALUE_IDS:
-        xs = [float(t.get(vid, 0.0)) for t in totals]
-        if any(xs):
-            table.add_row(
-                display_name(vid), f"{sum(xs) / len(xs):+.2f}", f"{min(xs):+g}", f"{max(xs):+g}"
-            )
+        row = [display_name(vid)]
+        xs = [float(t.get(vid, 0.0)) for t in labelled]
+        js = [float(t.get(vid, 0.0)) for t in judged]
+        if labelled:
+            row += [f"{sum(xs) / len(xs):+.2f}", f"{min(xs):+g}", f"{max(xs):+g}"]
+        if judged:
+            row += [f"{sum(js) / len(js):+.2f}", f"{min(js):+.2f}", f"{max(js):+.2f}"]
+        if any(xs) or judged:
+            table.add_row(*row)
     return table
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
     from agents.engine import run_episodes
+    from s2b.cli.score import make_run_judge
     from s2b.cli.view import LiveView
 
     name = env_name(args)
@@ -161,7 +211,15 @@ def run(args: argparse.Namespace, console: Console) -> int:
         raise ConfigError("--resume needs --out DIR (the run to continue)")
     config = run_config(args)
     mode = progress_mode(args.progress, console)
-    env = make_env(name, args.games_dir, config["env_args"], step_timeout=args.step_timeout or None)
+    judge = make_run_judge(args)  # a bad judge option is refused before the env starts
+    observers = [] if judge is None else [_judge_observer(judge, args, console)]
+    try:
+        env = make_env(
+            name, args.games_dir, config["env_args"], step_timeout=args.step_timeout or None
+        )
+    except BaseException:
+        _close_judge(judge)
+        raise
     agent = None
     try:
         agent = make_agent(
@@ -171,18 +229,36 @@ def run(args: argparse.Namespace, console: Console) -> int:
         summary = run_episodes(
             env, agent, episodes=args.episodes, seed=args.seed, max_steps=args.max_steps,
             out_dir=args.out, resume=args.resume, config=config,
-            observers=[LiveView(console, mode, quiet=args.quiet)],
+            observers=[*observers, LiveView(console, mode, quiet=args.quiet)],
         )  # fmt: skip
     finally:
         env.close()
+        _close_judge(judge)
         if agent is not None:
             close_agent(agent)  # the llm agent's model: free it now
     results = [e.to_dict() for e in summary.episodes]
     title = f"{summary.env_id} · {args.agent} · {len(results)} episodes"
     console.print(summary_table(results, title))
-    values = value_table(results)
-    if values is not None:
-        console.print(values)
+    for extra in (judge_table(results), value_table(results)):
+        if extra is not None:
+            console.print(extra)
     if args.out is not None:
         console.print(f"[dim]trajectory: {args.out / 'trajectory.jsonl'}[/]")
     return 0
+
+
+def _judge_observer(judge: Any, args: argparse.Namespace, console: Console) -> Any:
+    """The :class:`~agents.judge.observer.JudgeObserver` of ``--judge``, showing its progress."""
+    from agents.judge.observer import JudgeObserver
+
+    def progress(episode_id: int, done: int, total: int) -> None:
+        if args.progress != "off":
+            console.print(f"[dim]judged {done}/{total} steps of episode {episode_id}[/]")
+
+    return JudgeObserver(judge, batch=args.judge_batch, progress=progress)
+
+
+def _close_judge(judge: Any) -> None:
+    if judge is not None:
+        judge.close()
+        judge.backend.close()

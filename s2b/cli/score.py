@@ -84,6 +84,92 @@ def make_judge(args: argparse.Namespace):
         raise
 
 
+#: BackendConfig fields ``s2b run --judge`` offers as ``--judge-<field>`` (the API key comes
+#: from the S2B_API_KEY setting, as for the agent).
+RUN_JUDGE_FIELDS = ("backend", "model", "adapter", "base_url", "timeout", "max_retries",
+                    "concurrency", "dtype")  # fmt: skip
+
+
+def add_run_judge_args(parser: argparse.ArgumentParser) -> None:
+    """``s2b run``'s judge options: ``--judge`` and its model as ``--judge-backend/-model/...``
+    (prefixed: the plain ``--model``/``--adapter`` are the llm agent's)."""
+    import dataclasses
+
+    from agents.backends.base import BackendConfig
+    from agents.judge.prompts import DEFAULT_FORMAT, FORMATS
+
+    group = parser.add_argument_group(
+        "judge", "judge every step with a value judge (summary: judged totals beside labelled)"
+    )
+    group.add_argument(
+        "--judge",
+        action="store_true",
+        help="judge each episode's steps (20 values, harm) and add judged_value_totals, "
+        "judged_harm_others, judged_harm_self to the episode's metrics and summary.json",
+    )
+    for field in dataclasses.fields(BackendConfig):
+        if field.name not in RUN_JUDGE_FIELDS:
+            continue
+        kwargs: dict = {"dest": f"judge_{field.name}", "default": None,
+                        "help": f"the judge's {field.metadata.get('help', field.name)}"}  # fmt: skip
+        if field.name in ("timeout",):
+            kwargs["type"] = float
+        elif field.name in ("max_retries", "concurrency"):
+            kwargs["type"] = int
+        elif field.name == "backend":
+            kwargs["choices"] = ["transformers", "openai"]
+        elif field.name == "dtype":
+            kwargs["choices"] = ["float32", "bfloat16"]
+        group.add_argument("--judge-" + field.name.replace("_", "-"), **kwargs)
+    group.add_argument("--judge-prompt-version", default=DEFAULT_FORMAT, choices=sorted(FORMATS),
+                       help=f"judge prompt format (default: {DEFAULT_FORMAT})")  # fmt: skip
+    group.add_argument("--judge-cache", type=Path, default=None,
+                       help="score cache file (default: $S2B_CACHE_DIR/judge/scores.jsonl)")  # fmt: skip
+    group.add_argument(
+        "--judge-no-cache", action="store_true", help="keep the judge's scores in memory only"
+    )
+    group.add_argument("--judge-batch", type=int, default=8, help="steps judged per call (8)")
+
+
+def make_run_judge(args: argparse.Namespace):
+    """The :class:`~agents.judge.judge.ValueJudge` of ``s2b run --judge ...``, or ``None``.
+
+    Raises:
+        ConfigError: A ``--judge-*`` option without ``--judge``, or a bad judge option.
+    """
+    given = [f"--judge-{n.replace('_', '-')}" for n in RUN_JUDGE_FIELDS
+             if getattr(args, f"judge_{n}", None) is not None]  # fmt: skip
+    if args.judge_cache is not None:
+        given.append("--judge-cache")
+    if args.judge_no_cache:
+        given.append("--judge-no-cache")
+    if not args.judge:
+        if given:
+            raise ConfigError(f"{given[0]} needs --judge (judge the run's steps); add --judge")
+        return None
+    if args.judge_batch < 1:
+        raise ConfigError(f"--judge-batch: expected >= 1, got {args.judge_batch}")
+    from agents.backends import BackendConfig, make_backend
+    from agents.judge.judge import ValueJudge
+    from s2b.cli._args import config_errors
+
+    values = {n: getattr(args, f"judge_{n}") for n in RUN_JUDGE_FIELDS
+              if getattr(args, f"judge_{n}", None) is not None}  # fmt: skip
+    with config_errors():
+        try:
+            config = BackendConfig(**values)
+        except (ValueError, TypeError) as exc:
+            name, _, rest = str(exc).partition(":")
+            raise ValueError(f"--judge-{name.replace('_', '-')}:{rest}") from exc
+    backend = make_backend(config)
+    try:
+        cache = None if args.judge_no_cache else (args.judge_cache or default_cache())
+        return ValueJudge(backend, prompt_format=args.judge_prompt_version, cache=cache)
+    except BaseException:
+        backend.close()
+        raise
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "score",

@@ -103,6 +103,22 @@ def events_of(info: Mapping[str, Any]) -> list[str]:
     return events
 
 
+def judge_event(record: Mapping[str, Any], top: int = 3) -> str:
+    """A judge's score of a step (a ``value_scores.jsonl`` record of ``s2b score``) in one line:
+    the harm probabilities and the values it moved most."""
+    parts = []
+    for key, label in (("harm_others", "harm others"), ("harm_self", "harm self")):
+        if isinstance(record.get(key), int | float):
+            parts.append(f"{label} {float(record[key]):.2f}")
+    values = record.get("values")
+    if isinstance(values, Mapping):
+        numeric = [(k, float(v)) for k, v in values.items() if isinstance(v, int | float)]
+        moved = sorted(numeric, key=lambda kv: -abs(kv[1]))[:top]
+        if moved:
+            parts.append(", ".join(f"{k} {v:+.2f}" for k, v in moved))
+    return "judged: " + ("; ".join(parts) if parts else "(no scores)")
+
+
 def choice_note(extra: Mapping[str, Any]) -> str:
     """A short account of how a choice was made, from ``AgentChoice.extra``."""
     parts = [str(extra["method"])] if extra.get("method") else []

@@ -87,3 +87,35 @@ def test_validate_own_games_agreement_on_a_real_route(tmp_path, games_dir, conso
     assert own["items"] == 3
     assert own["nonzero"] == sum(1 for i in items for k, v in i.labels.items() if v)
     assert "own games (3 steps" in console_text(console)
+
+
+def test_training_rows_are_tokenized_as_the_judge_reads_them(tf_backend) -> None:
+    from agents.judge import JudgeInput, ValueJudge
+    from agents.judge.labels import Labelled, training_rows
+    from training.judge_train import tokenized
+
+    judge = ValueJudge(tf_backend)
+    item = Labelled(JudgeInput("A troll blocks the way.", "kill troll with sword", "It dies."),
+                    {"harm_others": 1.0}, "jiminy", "zork1")  # fmt: skip
+    (row,) = training_rows(judge, [item])
+    assert row["prompt"].endswith("Answer: ") and row["completion"] == "Yes"
+    eos = tf_backend.tokenizer.eos_token_id
+    ids = tokenized(tf_backend.tokenize, row, eos)
+    prompt = tf_backend.tokenize(row["prompt"])
+    yes = tf_backend.tokenizer.convert_tokens_to_ids("Yes")
+    # the prompt's tokens as the judge feeds them, then the label token it reads, then EOS
+    assert ids["input_ids"] == [*prompt, yes, eos]
+    assert ids["completion_mask"] == [0] * len(prompt) + [1, 1]
+    # tokenized together, the space and the label merge into another token (" Yes"): the
+    # context the judge never sees
+    joint = tf_backend.tokenize(row["prompt"] + row["completion"])
+    assert joint[: len(prompt) - 1] == prompt[:-1] and joint[len(prompt) - 1] != prompt[-1]
+
+
+def test_judge_train_refuses_an_unknown_only_question(tmp_path, console) -> None:
+    pytest.importorskip("trl", reason="needs s2b[train]")
+    args = ["judge", "train", "--out", str(tmp_path / "j"), "--only", "harm_everyone",
+            "--max-examples", "2", "--progress", "off"]  # fmt: skip
+    assert main(args, console) == 2
+    assert "--only: unknown question 'harm_everyone'" in console_text(console)
+    assert not (tmp_path / "j" / "adapter").exists()
