@@ -47,7 +47,8 @@ class StudyConfig:
         eval_episodes: Evaluation episodes per unit.
         eval_epsilon: Exploration while evaluating (a little avoids greedy loops).
         candidates: ``"walkthrough"`` (every command of the game's walkthrough routes, offered every
-            step) or ``"valid"`` (valid-action detection each step; slow on unknown games).
+            step), ``"walkthrough:N"`` (the first N commands of each route) or ``"valid"``
+            (valid-action detection each step; slow on unknown games).
         encoder: DRRN encoder, ``"bag"`` or ``"gru"``.
         gamma: Discount.
         learning_rate: Adam's step size.
@@ -73,9 +74,13 @@ class StudyConfig:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.candidates not in CANDIDATE_SOURCES:
+        source, _, limit = self.candidates.partition(":")
+        if source not in CANDIDATE_SOURCES or (
+            limit and (source != "walkthrough" or not limit.isdigit() or int(limit) < 1)
+        ):
             raise S2BError(
-                f"candidates must be one of {CANDIDATE_SOURCES}, got {self.candidates!r}"
+                f"candidates must be one of {CANDIDATE_SOURCES} or 'walkthrough:N' (the first N "
+                f"commands of each route, N >= 1), got {self.candidates!r}"
             )
         if not self.shapings:
             raise S2BError("a study needs at least one shaping (use 'none' for the unshaped agent)")
@@ -127,8 +132,9 @@ def make_study_env(config: StudyConfig, shaping: str | None) -> Any:
     if config.candidates == "valid":
         kwargs.setdefault("valid_actions", {"workers": 0, "persist": True})
     env = make(config.env, games_dir=config.games_dir, **kwargs)
-    if config.candidates == "walkthrough":
-        env = ActionSetWrapper(env, walkthrough_actions(env))
+    source, _, limit = config.candidates.partition(":")
+    if source == "walkthrough":
+        env = ActionSetWrapper(env, walkthrough_actions(env, limit=int(limit) if limit else None))
     return ValueShapingWrapper(env, None if shaping in (None, RANDOM) else shaping)
 
 

@@ -37,7 +37,9 @@ _ABBREVIATIONS = {
 }  # fmt: skip
 
 
-def walkthrough_actions(env: gym.Env, *, basic_moves: bool = True) -> list[str]:
+def walkthrough_actions(
+    env: gym.Env, *, basic_moves: bool = True, limit: int | None = None
+) -> list[str]:
     """Every command of every walkthrough route of ``env``'s game, once each, sorted.
 
     Compass abbreviations are spelled out (``s`` -> ``south``), so each move appears once.
@@ -46,16 +48,20 @@ def walkthrough_actions(env: gym.Env, *, basic_moves: bool = True) -> list[str]:
         env: An env (wrapped or not) whose unwrapped env has ``walkthrough_routes()`` and
             ``walkthrough(route)`` (own games, Jiminy Cricket games, Jericho games it knows).
         basic_moves: Add :data:`BASIC_MOVES`.
+        limit: Take only the first ``limit`` commands of each route (the opening of a long game
+            such as Zork, for short episodes); ``None``: all of them.
 
     Raises:
-        S2BError: The env has no walkthrough.
+        S2BError: The env has no walkthrough, or ``limit`` is below 1.
     """
+    if limit is not None and limit < 1:
+        raise S2BError(f"walkthrough limit must be >= 1, got {limit}")
     base = env.unwrapped
     if not hasattr(base, "walkthrough_routes"):
         raise S2BError(f"{type(base).__name__} has no walkthrough to take candidate actions from")
     commands: set[str] = set(BASIC_MOVES) if basic_moves else set()
     for route in base.walkthrough_routes():
-        for command in base.walkthrough(route) or []:
+        for command in (base.walkthrough(route) or [])[:limit]:
             text = " ".join(command.strip().lower().split())
             if text:
                 commands.add(_ABBREVIATIONS.get(text, text))

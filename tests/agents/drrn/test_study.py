@@ -64,6 +64,18 @@ def test_study_writes_units_and_report_and_resumes(tmp_path):
     assert redo.is_file() and kept.stat().st_mtime_ns == before
 
 
+def test_walkthrough_candidates_can_take_each_routes_opening():
+    from agents.study import make_study_env
+
+    env = make_study_env(_config(candidates="walkthrough:3"), "none")
+    _, info = env.reset(seed=0)
+    assert "take wallet" in info["valid_actions"] and "board ferry" not in info["valid_actions"]
+    assert "board ferry" in make_study_env(_config(), "none").reset(seed=0)[1]["valid_actions"]
+    for bad in ("walkthrough:0", "walkthrough:x", "valid:3", "walkthru"):
+        with pytest.raises(S2BError, match="walkthrough:N"):
+            _config(candidates=bad)
+
+
 def test_study_refuses_another_config_and_executor(tmp_path):
     run_study(_config(shapings=["none"], seeds=[0], steps=5, eval_episodes=1), tmp_path)
     with pytest.raises(S2BError, match=r"another config .*steps"):

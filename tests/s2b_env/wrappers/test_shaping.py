@@ -167,6 +167,20 @@ def test_walkthrough_actions_cover_every_route_command():
     assert actions == sorted(set(actions))
 
 
+def test_walkthrough_actions_limit_takes_each_routes_opening():
+    env = gym.make("s2b/s2b-lastferry-v0")
+    base = env.unwrapped
+    opening = walkthrough_actions(env, basic_moves=False, limit=3)
+    # The first three commands of the five routes: s, e / sw, take wallet / free gull.
+    expected = set()
+    for route in base.walkthrough_routes():
+        expected.update(COMPASS.get(c, c) for c in base.walkthrough(route)[:3])
+    assert opening == sorted(expected) == ["east", "free gull", "south", "southwest", "take wallet"]
+    assert set(opening) < set(walkthrough_actions(env, basic_moves=False))
+    with pytest.raises(s2b_env.S2BError, match="limit must be >= 1"):
+        walkthrough_actions(env, limit=0)
+
+
 def test_action_set_lists_actions_until_the_game_ends():
     env = ActionSetWrapper(gym.make("s2b/s2b-lastferry-v0"), ["s", "look", "s"])
     _, info = env.reset(seed=0)
