@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "s2b.cli.serve",
     "s2b.cli.align",
     "s2b.cli.study",
+    "s2b.cli.bench",
     "s2b.cli.demo",
     "s2b.cli.report",
     "s2b.cli.score",

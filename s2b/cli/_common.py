@@ -251,39 +251,32 @@ def make_agent(
     args: argparse.Namespace | None = None,
     read: Any = None,
 ):
-    """Build an agent by name: ``human``, ``random``, ``walkthrough`` or ``llm``.
-
-    Args:
-        read: For ``human``: the function that shows a prompt and returns the typed line.
+    """Build an agent by name (see :func:`agents.factory.make_agent`) from the CLI's options.
 
     Raises:
         ConfigError: Unknown agent name, the llm agent without model options, or a walkthrough
             agent for a game without one.
     """
-    from agents import HumanAgent, RandomAgent, WalkthroughAgent
+    from agents.factory import make_agent as build
 
-    if name == "random":
-        return RandomAgent(seed=seed)
-    if name == "walkthrough":
-        if walkthrough is not None:
-            return WalkthroughAgent.from_file(walkthrough)
-        return WalkthroughAgent.from_env(env, route=route)
-    if name == "human":
-        return HumanAgent(read=read)
+    backend_config = agent_config = None
     if name == "llm":
         if args is None:
             raise ConfigError("the llm agent needs the model options (--backend, --model, ...)")
-        from agents.backends import BackendConfig, make_backend
-        from agents.llm_agent import LLMAgent, LLMAgentConfig
+        from agents.backends import BackendConfig
+        from agents.llm_agent import LLMAgentConfig
         from s2b.cli._args import dataclass_from_args
 
-        backend = make_backend(dataclass_from_args(BackendConfig, args))
-        return LLMAgent(backend, dataclass_from_args(LLMAgentConfig, args), seed=seed)
-    raise ConfigError(f"unknown agent {name!r}; expected one of: {', '.join(AGENTS)}")
+        backend_config = dataclass_from_args(BackendConfig, args)
+        agent_config = dataclass_from_args(LLMAgentConfig, args)
+    return build(
+        name, env, seed=seed, walkthrough=walkthrough, route=route,
+        backend_config=backend_config, agent_config=agent_config, read=read,
+    )  # fmt: skip
 
 
 def close_agent(agent: Any) -> None:
     """Free what an agent holds (the llm agent's model or server connection)."""
-    backend = getattr(agent, "backend", None)
-    if backend is not None:
-        backend.close()
+    from agents.factory import close_agent as close
+
+    close(agent)
