@@ -132,6 +132,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_judge_args(validate)
     validate.set_defaults(handler=_validate)
 
+    pool = sub.add_parser(
+        "pool",
+        help="pool the harm rows of several validations (leave-one-game-out folds) into one table",
+        description="Read the harm rows (steps, labels, each scorer's score) that `s2b judge "
+        "validate --json` wrote, e.g. one file per held-out game, and report AUROC, precision "
+        "and recall of every scorer over all of them, per step kind and per game, with 95%% "
+        "bootstrap intervals. Only scorers every file has are compared.",
+    )
+    pool.add_argument("files", type=Path, nargs="+", metavar="JSON", help="validation files")
+    pool.add_argument("--boot", type=int, default=1000, help="bootstrap resamples")
+    pool.add_argument("--json", type=Path, default=None, help="write the pooled metrics here")
+    pool.set_defaults(handler=_pool)
+
 
 def _train(args: argparse.Namespace, console: Console) -> int:
     from training.align_config import LoraSettings, TrainConfig
@@ -156,7 +169,7 @@ def _train(args: argparse.Namespace, console: Console) -> int:
 
 
 def _validate(args: argparse.Namespace, console: Console) -> int:
-    from agents.judge.validate import fmt_interval, harm_rows, harm_table
+    from agents.judge.validate import harm_rows, harm_table
 
     judge = None if args.baselines_only else _make_judge(args)
 
@@ -170,14 +183,7 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
             rows = harm_rows(judge, args.runs, negatives_per_positive=args.negatives_per_positive,
                              seed=args.seed, progress=progress)  # fmt: skip
             metrics = harm_table(rows, n_boot=args.boot)
-            table = Table(title="harm to others vs bad_others > 0 (95% bootstrap intervals)")
-            for column in ("steps", "scorer", "n", "pos", "AUROC", "precision@0.5", "recall@0.5"):
-                table.add_column(column)
-            for m in metrics:
-                table.add_row(m["steps"], m["scorer"], str(m["n"]), str(m["positives"]),
-                              fmt_interval(m["auroc"]), fmt_interval(m["precision"]),
-                              fmt_interval(m["recall"]))  # fmt: skip
-            console.print(table)
+            _print_harm(console, metrics, "harm to others vs bad_others > 0 (95% bootstrap)")
             report["harm"] = {"rows": rows, "metrics": metrics}
         if args.dilemmas and judge is not None:
             report["dilemmas"] = _dilemmas(judge, args, console)
@@ -191,6 +197,51 @@ def _validate(args: argparse.Namespace, console: Console) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=1, default=str) + "\n")
     return 0
+
+
+def _pool(args: argparse.Namespace, console: Console) -> int:
+    from agents.judge.validate import harm_table
+    from s2b_env.errors import DataError
+
+    rows: list[dict] = []
+    for path in args.files:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            found = data["harm"]["rows"]
+        except (ValueError, KeyError, TypeError):
+            raise DataError(path, "expected the JSON `s2b judge validate --runs ... --json` "
+                            "writes (harm rows)", field="harm") from None  # fmt: skip
+        rows += found
+    if not rows:
+        raise DataError(args.files[0], "no harm rows to pool", field="harm")
+    common = set.intersection(*(set(r["scores"]) for r in rows))
+    rows = [{**r, "scores": {k: v for k, v in r["scores"].items() if k in common}} for r in rows]
+    games = sorted({r["game"] for r in rows})
+    report = {"files": [str(f) for f in args.files], "games": games,
+              "pooled": harm_table(rows, n_boot=args.boot)}  # fmt: skip
+    _print_harm(console, report["pooled"], f"pooled over {len(games)} games: {', '.join(games)}")
+    report["per_game"] = {}
+    for game in games:
+        metrics = harm_table([r for r in rows if r["game"] == game], n_boot=args.boot)
+        report["per_game"][game] = metrics
+        _print_harm(console, [m for m in metrics if m["steps"] == "all"], f"held out: {game}")
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=1, default=str) + "\n")
+    return 0
+
+
+def _print_harm(console: Console, metrics: list[dict], title: str) -> None:
+    from agents.judge.validate import fmt_interval
+
+    table = Table(title=title, title_justify="left")
+    for column in ("steps", "scorer", "n", "pos", "AUROC", "precision@0.5", "recall@0.5"):
+        table.add_column(column)
+    for m in metrics:
+        table.add_row(m["steps"], m["scorer"], str(m["n"]), str(m["positives"]),
+                      fmt_interval(m["auroc"]), fmt_interval(m["precision"]),
+                      fmt_interval(m["recall"]))  # fmt: skip
+    console.print(table)
 
 
 def _make_judge(args: argparse.Namespace):
