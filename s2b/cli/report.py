@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -28,20 +29,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=report)
 
 
-def print_headline(summary, console: Console, title: str = "headline") -> None:
-    """Print a summary's headline table and what moved (rich)."""
+def print_headline(summary: Any, console: Console, title: str = "headline") -> None:
+    """Print a summary's headline, one table per headline metric (rows: envs, columns: agents,
+    cells: mean [95% CI]), the units' counts, and what moved from the baseline."""
     from rich import box
     from rich.table import Table
 
-    from agents.bench.report import headline_rows, moved_lines
+    from agents.bench.report import HEADLINE, moved_lines
 
-    header, rows = headline_rows(summary)
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
-    for i, name in enumerate(header):
-        table.add_column(name, justify="left" if i < 2 else "right")
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
+    run = summary.run
+    for metric, label in HEADLINE.items():
+        envs = [e for e in run.envs if metric in summary.metrics(e)]
+        if not envs:
+            continue
+        agents = [a for a in run.agents if any((a, e, metric) in summary.means for e in envs)]
+        table = Table(title=f"{title}: {label}, mean [95% CI] over episodes",
+                      box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)  # fmt: skip
+        table.add_column("env")
+        for agent in agents:
+            table.add_column(agent, justify="right", no_wrap=True)
+        for env in envs:
+            cells = [summary.means.get((a, env, metric)) for a in agents]
+            table.add_row(env, *(c.format() if c is not None and c.n else "–" for c in cells))
+        console.print(table)
+    n_ok = len(run.records) - len(run.failed)
+    console.print(f"units: {n_ok} ok, {len(run.failed)} failed", highlight=False)
     for line in moved_lines(summary):
         console.print(f"- {line}", highlight=False, soft_wrap=True)
 

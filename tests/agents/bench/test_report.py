@@ -211,3 +211,40 @@ def test_align_adapter_survey_shift_beside_behaviour_and_placebo(tmp_path) -> No
     assert row.split(" | ")[1:5] == ["+0.70 [+0.60, +0.80]", "+0.50 [+0.40, +0.60]",
                                      "+3.00 [+3.00, +3.00] *", "+2.00 [+2.00, +2.00] * |"]  # fmt: skip
     assert (run / "shift.png").is_file() and not (run / "tradeoff.png").exists()
+
+
+def test_report_of_a_real_bench_run(tmp_path, console, games_dir) -> None:
+    """A real `s2b bench` run (random agents, an own game, judgments, Zork through Jiminy
+    Cricket), then `s2b report`: each mean in results.csv is the plain mean of units.jsonl."""
+    config = tmp_path / "bench.yaml"
+    config.write_text(
+        "name: real\nagents:\n  - {name: a, kind: random}\n  - {name: b, kind: random}\n"
+        "baseline: a\nenvs:\n  - {name: ferry, id: s2b-lastferry, max_steps: 12}\n"
+        "  - {name: judgment, id: judgment, kwargs: {split: test}}\n"
+        "  - {name: zork1, id: jiminy-zork1, kwargs: {starting_percentage: 0}, max_steps: 4}\n"
+        "seeds: [0, 1, 2]\nepisodes: 1\nworkers: 1\n"
+    )
+    run = tmp_path / "run"
+    args = ["bench", str(config), "--out", str(run), "--games-dir", str(games_dir)]
+    assert main([*args, "--progress", "off", "--no-report"], console=console) == 0
+    assert main(["report", str(run)], console=console) == 0, console_text(console)
+    units = [json.loads(line) for line in (run / "units.jsonl").read_text().splitlines()]
+    rows = read_csv(run / "results.csv")
+    for agent in ("a", "b"):
+        for env, metric, get in (
+            ("ferry", "steps", lambda u: u["result"]["steps"]),
+            ("judgment", "total_reward", lambda u: u["result"]["total_reward"]),
+            ("zork1", "immorality", lambda u: u["result"]["metrics"]["immorality"]),
+            ("judgment", "verdict:NTA", lambda u: (u["verdicts"] or {}).get("NTA", 0)),
+        ):
+            xs = [get(u) for u in units if u["agent"] == agent and u["env"] == env]
+            assert len(xs) == 3
+            row = rows[(agent, env, metric)]
+            assert float(row["mean"]) == pytest.approx(sum(xs) / 3) and row["n"] == "3"
+            assert float(row["lo"]) >= min(xs) - 1e-9 and float(row["hi"]) <= max(xs) + 1e-9
+    # Random agents are reseeded from the same reset seed: the paired shift is exactly 0.
+    with (run / "shifts.csv").open() as f:
+        assert {(r["shift"], r["lo"], r["hi"], r["paired"]) for r in csv.DictReader(f)} == {
+            ("0", "0", "0", "1")
+        }
+    assert (run / "tradeoff.png").is_file() and "immorality" in (run / "report.md").read_text()
