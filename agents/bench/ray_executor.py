@@ -29,12 +29,15 @@ import os
 import shutil
 import tempfile
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from s2b_env.errors import S2BError, require
+
+if TYPE_CHECKING:
+    from agents.bench.config import BenchConfig
+    from agents.bench.units import UnitSpec
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 #: The object store of a local Ray started here (bytes): units move small records, not tensors.
@@ -101,39 +104,35 @@ def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iter
 class _UnitWorker:
     """A Ray actor's state: the bench config and the play_unit cache (envs, agents) it built."""
 
-    def __init__(self, config: Any) -> None:
-        self.config = config
-        self.cache: dict[Any, Any] = {}
+    def __init__(self, config_data: dict[str, Any]) -> None:
+        from agents.bench.config import BenchConfig
 
-    def play(self, spec: Any) -> dict[str, Any]:
-        from agents.bench.units import play_unit
+        self.config = BenchConfig.from_dict(config_data)
+        self.cache: dict[str, Any] = {}
 
-        return play_unit(self.config, spec, self.cache)
+    def play(self, unit_id: str, attempt: int) -> tuple[str, Any, bool]:
+        """Play a unit: ``("ok", record, False)`` or ``("error", one line, fatal)``."""
+        from agents.bench.executor import _inject_fault, is_fatal, one_line
+        from agents.bench.units import UnitSpec, play_unit
 
-    def pid(self) -> int:
-        return os.getpid()
+        _inject_fault(unit_id, attempt)  # the test hook (S2B_BENCH_FAULT), as in local workers
+        spec = UnitSpec.from_id(unit_id)
+        try:
+            record = play_unit(self.config, spec, self.cache)
+        except Exception as exc:
+            env = self.cache.pop(f"env:{spec.env}", None)  # it may be mid-episode or broken
+            if env is not None:
+                with contextlib.suppress(Exception):
+                    env.close()
+            return "error", one_line(exc), is_fatal(exc)
+        record["attempts"] = attempt
+        return "ok", record, False
 
+    def close(self) -> None:
+        """Close the envs and backends this actor holds."""
+        from agents.bench.units import close_cache
 
-def _is_fatal(exc: BaseException) -> bool:
-    """Whether a unit's error stops the whole bench (a dead model server) rather than one unit."""
-    from agents.backends.errors import ServerError
-
-    try:
-        from agents.bench import units
-    except ImportError:  # pragma: no cover - bench-run's module is always there in a bench
-        units = None
-    fatal = getattr(units, "FATAL_ERRORS", (ServerError,))
-    return isinstance(exc, fatal)
-
-
-def _failed_record(config: Any, spec: Any, error: str, attempts: int, seconds: float) -> dict:
-    """The record of a unit that failed after its retry (the shared format of RUN/units.jsonl)."""
-    from agents.bench import units
-
-    make = getattr(units, "failed_record", None)
-    if make is not None:
-        return make(config, spec, error=error, attempts=attempts, seconds=seconds)
-    raise RuntimeError("agents.bench.units.failed_record is missing")  # pragma: no cover
+        close_cache(self.cache)
 
 
 class RayExecutor:
@@ -144,8 +143,8 @@ class RayExecutor:
         num_cpus: CPUs of a local Ray (default: the number of workers).
         workers: Actors (default: the config's ``workers``); capped at the cluster's CPUs, since an
             actor takes one CPU.
-        unit_timeout: Seconds one unit may take before its actor is killed and the unit retried
-            (default: the config's ``unit_timeout`` if it has one, else no limit).
+        retries: How often a crashed, hung or failing unit is played again before it is recorded
+            ``failed``.
     """
 
     def __init__(
@@ -154,7 +153,7 @@ class RayExecutor:
         num_cpus: int | None = None,
         *,
         workers: int | None = None,
-        unit_timeout: float | None = None,
+        retries: int = 1,
     ) -> None:
         if num_cpus is not None and num_cpus < 1:
             raise S2BError(f"ray num_cpus: expected >= 1, got {num_cpus}")
@@ -163,26 +162,37 @@ class RayExecutor:
         self.address = address
         self.num_cpus = num_cpus
         self.workers = workers
-        self.unit_timeout = unit_timeout
+        self.retries = retries
 
     def run(
-        self,
-        config: Any,
-        units: Sequence[Any],
-        on_record: Callable[[dict], None],
+        self, config: BenchConfig, units: Sequence[UnitSpec], on_record: Callable[[dict], None]
     ) -> None:
-        """Play every unit on Ray actors; ``on_record(record)`` here as each finishes."""
+        """Play every unit on Ray actors; ``on_record(record)`` here as each finishes.
+
+        Raises:
+            FatalBenchError: A unit raised a fatal error (the actors are stopped).
+            S2BError: Ray is not installed, or cannot start or join the cluster.
+        """
         if not units:
             return
-        workers = self.workers or int(getattr(config, "workers", 1) or 1)
-        address = self.address or getattr(config, "ray_address", None)
-        timeout = self.unit_timeout
-        if timeout is None:
-            timeout = getattr(config, "unit_timeout", None)
+        workers = self.workers or config.workers
+        address = self.address or config.ray_address
         with ray_session(address, self.num_cpus or workers) as ray:
             cpus = int(ray.cluster_resources().get("CPU", 1))
             workers = max(1, min(workers, cpus, len(units)))
-            _Dispatch(ray, config, workers, timeout, on_record).run(units)
+            _Dispatch(ray, config, workers, self.retries, on_record).run(units)
+
+
+class _Actor:
+    """One actor and what it holds now (``agent``/``env``: the last unit's, for the pick)."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.unit: str | None = None
+        self.ref: Any = None
+        self.deadline = 0.0
+        self.agent: str | None = None
+        self.env: str | None = None
 
 
 class _Dispatch:
@@ -191,102 +201,104 @@ class _Dispatch:
     def __init__(
         self,
         ray: Any,
-        config: Any,
+        config: BenchConfig,
         workers: int,
-        timeout: float | None,
+        retries: int,
         on_record: Callable[[dict], None],
     ) -> None:
         self.ray = ray
         self.config = config
-        self.config_ref = ray.put(config)
+        self.config_ref = ray.put(config.to_dict())
         self.actor_class = ray.remote(num_cpus=1, max_restarts=0, max_task_retries=0)(_UnitWorker)
         self.workers = workers
-        self.timeout = timeout
+        self.retries = retries
         self.on_record = on_record
-        self.idle: list[Any] = []
-        self.in_flight: dict[Any, tuple[Any, Any, float]] = {}  # ref -> (actor, spec, started)
-        self.tries: dict[Any, int] = {}
+        self.attempts: dict[str, int] = {}
 
-    def _new_actor(self) -> Any:
-        return self.actor_class.remote(self.config_ref)
+    def _new_actor(self) -> _Actor:
+        return _Actor(self.actor_class.remote(self.config_ref))
 
-    def run(self, units: Sequence[Any]) -> None:
-        queue = deque(units)
-        self.idle = [self._new_actor() for _ in range(self.workers)]
+    def run(self, units: Sequence[UnitSpec]) -> None:
+        from agents.bench.executor import _pick
+
+        specs = {u.unit_id: u for u in units}
+        pending = [u.unit_id for u in units]
+        pool = [self._new_actor() for _ in range(self.workers)]
         try:
-            while queue or self.in_flight:
-                while queue and self.idle:
-                    spec = queue.popleft()
-                    actor = self.idle.pop()
-                    self.tries[spec] = self.tries.get(spec, 0) + 1
-                    ref = actor.play.remote(spec)
-                    self.in_flight[ref] = (actor, spec, time.monotonic())
-                for spec in self._collect():
-                    queue.appendleft(spec)  # a retry goes first: its siblings may wait on it
+            while pending or any(a.unit for a in pool):
+                for actor in pool:
+                    if actor.unit is None and pending:
+                        unit_id = pending.pop(_pick(pending, actor, specs))
+                        self.attempts[unit_id] = self.attempts.get(unit_id, 0) + 1
+                        actor.unit, actor.deadline = unit_id, time.monotonic()
+                        actor.deadline += self.config.unit_timeout
+                        actor.agent, actor.env = specs[unit_id].agent, specs[unit_id].env
+                        actor.ref = actor.handle.play.remote(unit_id, self.attempts[unit_id])
+                self._collect(pool, pending, specs)
         finally:
-            for actor, _, _ in self.in_flight.values():
-                self.ray.kill(actor, no_restart=True)
-            for actor in self.idle:
-                self.ray.kill(actor, no_restart=True)
-            self.in_flight.clear()
-            self.idle.clear()
+            self._stop(pool)
 
-    def _wait_seconds(self) -> float | None:
-        if self.timeout is None:
-            return None
-        now = time.monotonic()
-        first = min(started for _, _, started in self.in_flight.values())
-        return max(0.0, first + self.timeout - now) + 0.05
+    def _collect(self, pool: list[_Actor], pending: list[str], specs: dict) -> None:
+        """Wait for a unit to finish or run out of time; record it, or queue its retry."""
+        from ray.exceptions import RayActorError
 
-    def _collect(self) -> list[Any]:
-        """Wait for a unit to finish (or one to run out of time); return the units to retry."""
-        from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError
+        from agents.bench.executor import FatalBenchError
 
-        ready, _ = self.ray.wait(list(self.in_flight), num_returns=1, timeout=self._wait_seconds())
-        retry = []
-        for ref in ready:
-            actor, spec, started = self.in_flight.pop(ref)
-            try:
-                record = self.ray.get(ref)
-            except RayTaskError as exc:
-                cause = exc.cause if isinstance(exc.cause, BaseException) else exc
-                if _is_fatal(cause):
-                    raise cause from None
-                self.idle.append(actor)  # the actor lives; its unit raised
-                retry += self._failed(spec, started, _one_line(cause))
+        busy = [a for a in pool if a.unit is not None]
+        timeout = max(0.0, min(a.deadline for a in busy) - time.monotonic())
+        ready = set(self.ray.wait([a.ref for a in busy], num_returns=1, timeout=timeout)[0])
+        for index, actor in enumerate(pool):
+            if actor.unit is None:
                 continue
-            except (RayActorError, GetTimeoutError) as exc:
-                self.idle.append(self._new_actor())
-                retry += self._failed(spec, started, f"the Ray worker died ({_one_line(exc)})")
-                continue
-            self.idle.append(actor)
-            record = dict(record)
-            record["attempts"] = self.tries[spec]
-            self.on_record(record)
-        if self.timeout is not None:
-            now = time.monotonic()
-            for ref, (actor, spec, started) in list(self.in_flight.items()):
-                if now - started >= self.timeout:
-                    del self.in_flight[ref]
-                    self.ray.kill(actor, no_restart=True)
-                    self.idle.append(self._new_actor())
-                    error = f"the unit did not finish within {self.timeout:g} s (worker killed)"
-                    retry += self._failed(spec, started, error)
-        return retry
+            unit_id = actor.unit
+            if actor.ref in ready:
+                actor.unit = None
+                try:
+                    status, payload, fatal = self.ray.get(actor.ref)
+                except RayActorError as exc:
+                    pool[index] = self._new_actor()
+                    reason = f"the Ray worker died ({_first_line(exc)})"
+                    self._fail(unit_id, reason, pending, specs)
+                    continue
+                if status == "ok":
+                    self.on_record(payload)
+                elif fatal:
+                    raise FatalBenchError(f"unit {unit_id}: {payload}")
+                else:
+                    self._fail(unit_id, payload, pending, specs)
+            elif time.monotonic() >= actor.deadline:
+                self.ray.kill(actor.handle, no_restart=True)
+                pool[index] = self._new_actor()
+                reason = (
+                    f"no result within unit_timeout={self.config.unit_timeout:g} s (worker killed)"
+                )
+                self._fail(unit_id, reason, pending, specs)
 
-    def _failed(self, spec: Any, started: float, error: str) -> list[Any]:
-        """Retry a unit once; after that record it failed."""
-        if self.tries[spec] < 2:
-            return [spec]
-        seconds = time.monotonic() - started
-        self.on_record(_failed_record(self.config, spec, error, self.tries[spec], seconds))
-        return []
+    def _fail(self, unit_id: str, reason: str, pending: list[str], specs: dict) -> None:
+        """Retry a unit (first in the queue); after ``retries`` retries record it failed."""
+        from agents.bench.units import failed_record
+
+        if self.attempts[unit_id] <= self.retries:
+            pending.insert(0, unit_id)
+        else:
+            self.on_record(
+                failed_record(self.config, specs[unit_id], reason, self.attempts[unit_id])
+            )
+
+    def _stop(self, pool: list[_Actor]) -> None:
+        """Close idle actors' envs and backends (briefly), then end every actor."""
+        idle = [a.handle.close.remote() for a in pool if a.unit is None]
+        if idle:
+            with contextlib.suppress(Exception):
+                self.ray.wait(idle, num_returns=len(idle), timeout=10)
+        for actor in pool:
+            with contextlib.suppress(Exception):
+                self.ray.kill(actor.handle, no_restart=True)
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    first = text[-1] if text else ""
-    return f"{type(exc).__name__}: {first}"[:500]
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:300]
 
 
 __all__ = ["LOCAL_OBJECT_STORE", "RayExecutor", "import_ray", "ray_session"]
