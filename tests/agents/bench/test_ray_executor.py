@@ -4,13 +4,16 @@ failed, and a fatal error stops the run."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from agents.bench.config import BenchConfig
 from agents.bench.executor import FAULT_ENV, FatalBenchError, LocalExecutor
 from agents.bench.ray_executor import RayExecutor, ray_session
 from agents.bench.units import UnitSpec, plan_units
-from tests.conftest import GAMES_DIR
+from s2b.cli import main
+from tests.conftest import GAMES_DIR, console_text
 
 pytest.importorskip("ray")
 
@@ -108,3 +111,29 @@ def test_a_fatal_error_stops_the_run(ray):
     with pytest.raises(FatalBenchError, match="far/"):
         RayExecutor(workers=1).run(config, [UnitSpec("far", "lastferry", 0, 0)], records.append)
     assert records == []
+
+
+def test_cli_bench_on_ray_matches_local_and_resumes(ray, console, tmp_path):
+    config = tmp_path / "bench.yaml"
+    config.write_text(
+        "name: ray-check\n"
+        "agents:\n  - {name: random, kind: random}\n  - {name: walk, kind: walkthrough}\n"
+        "envs:\n  - {name: lastferry, id: s2b-lastferry, max_steps: 12}\n"
+        "seeds: [0, 1]\nworkers: 2\n"
+    )
+    runs = {}
+    for executor in ("local", "ray"):
+        out = tmp_path / executor
+        args = ["bench", str(config), "--out", str(out), "--executor", executor,
+                "--games-dir", str(GAMES_DIR), "--progress", "off", "--no-report"]  # fmt: skip
+        assert main(args, console=console) == 0, console_text(console)
+        lines = (out / "units.jsonl").read_text().splitlines()
+        runs[executor] = {r["unit_id"]: _without_timing(r) for r in map(json.loads, lines)}
+        assert len(lines) == len(runs[executor]) == 4  # each unit once
+    assert runs["ray"] == runs["local"]
+    # The same command again on Ray plays nothing: every unit is done.
+    before = (tmp_path / "ray" / "units.jsonl").read_bytes()
+    args = ["bench", str(config), "--out", str(tmp_path / "ray"), "--executor", "ray",
+            "--games-dir", str(GAMES_DIR), "--progress", "off", "--no-report"]  # fmt: skip
+    assert main(args, console=console) == 0, console_text(console)
+    assert (tmp_path / "ray" / "units.jsonl").read_bytes() == before
