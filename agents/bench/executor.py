@@ -94,7 +94,9 @@ def _watch_parent(parent: int) -> None:
 def worker_main(conn: Any, config_data: dict[str, Any], threads: int, parent: int) -> None:
     """A worker's loop: receive ``(unit_id, attempt)``, play it, send the outcome; ``None`` ends.
 
-    Sends ``("ok", unit_id, record)`` or ``("error", unit_id, message, fatal)``.
+    Sends ``("ready",)`` once started, then per unit ``("ok", unit_id, record)`` or
+    ``("error", unit_id, message, fatal)``. A unit's time limit starts when it is handed over, so
+    a worker's start-up (imports) is not counted against it.
     """
     import signal
 
@@ -107,6 +109,7 @@ def worker_main(conn: Any, config_data: dict[str, Any], threads: int, parent: in
     config = BenchConfig.from_dict(config_data)
     cache: dict[str, Any] = {}
     try:
+        conn.send(("ready",))
         while True:
             try:
                 message = conn.recv()
@@ -142,6 +145,7 @@ class _Worker:
     unit: str | None = None
     attempt: int = 0
     deadline: float = 0.0
+    ready: bool = False
     agent: str | None = None
     env: str | None = None
     done: list[str] = field(default_factory=list)
@@ -163,6 +167,9 @@ class LocalExecutor:
         self.workers = workers
         self.retries = retries
         self.threads = threads
+        #: ``time.monotonic()`` when the first unit was handed to a ready worker (for benchmarks:
+        #: the pool's work without the workers' start-up).
+        self.first_unit_at: float | None = None
 
     def run(
         self, config: BenchConfig, units: Sequence[UnitSpec], on_record: Callable[[dict], None]
@@ -173,6 +180,7 @@ class LocalExecutor:
             FatalBenchError: A unit raised a fatal error (the other workers are stopped).
         """
         import multiprocessing
+        from multiprocessing.connection import wait
 
         pending = [u.unit_id for u in units]
         if not pending:
@@ -211,31 +219,37 @@ class LocalExecutor:
                 on_record(failed_record(config, specs[unit_id], reason, attempts[unit_id]))
 
         pool = [start() for _ in range(count)]
+        startup_failures = 0
         try:
             while pending or any(w.unit for w in pool):
                 for i, worker in enumerate(pool):
-                    if worker.unit is None and pending:
+                    if worker.ready and worker.unit is None and pending:
                         if not worker.process.is_alive():  # died between units
                             _stop(worker, wait_s=0)
-                            pool[i] = worker = start()
+                            pool[i] = start()
+                            continue
                         give(worker)
-                busy = [w for w in pool if w.unit is not None]
-                timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
-                from multiprocessing.connection import wait
-
-                handles = [w.conn for w in busy] + [w.process.sentinel for w in busy]
-                ready = set(wait(handles, timeout=min(timeout, 5.0)))
+                        if self.first_unit_at is None:
+                            self.first_unit_at = time.monotonic()
+                waiting = [w for w in pool if w.unit is not None or not w.ready]
+                deadlines = [w.deadline for w in waiting if w.unit is not None]
+                timeout = min([5.0, *(d - time.monotonic() for d in deadlines)])
+                handles = [w.conn for w in waiting] + [w.process.sentinel for w in waiting]
+                ready = set(wait(handles, timeout=max(0.0, timeout)))
                 for i, worker in enumerate(pool):
-                    if worker.unit is None:
+                    if worker.unit is None and worker.ready:
                         continue
-                    unit_id = worker.unit
                     message = None
                     if worker.conn in ready:
                         try:
                             message = worker.conn.recv()
                         except (EOFError, OSError):
                             message = None
-                    if message is not None:
+                    if message is not None and message[0] == "ready":
+                        worker.ready = True
+                        continue
+                    unit_id = worker.unit
+                    if message is not None and unit_id is not None:
                         worker.unit = None
                         if message[0] == "ok":
                             on_record(message[2])
@@ -245,11 +259,20 @@ class LocalExecutor:
                             fail(unit_id, message[2])
                         continue
                     dead = not worker.process.is_alive()
-                    late = time.monotonic() >= worker.deadline
+                    late = unit_id is not None and time.monotonic() >= worker.deadline
                     if not (dead or late):
                         continue
                     code = worker.process.exitcode
                     _stop(worker, wait_s=0)
+                    if unit_id is None:  # died before it was ready, or between units
+                        startup_failures += 1
+                        if startup_failures > count + 1:
+                            raise FatalBenchError(
+                                f"bench worker processes keep dying before they can play a unit "
+                                f"(exit code {code}); run with workers: 1 and S2B_DEBUG=1 to see why"
+                            )
+                        pool[i] = start()
+                        continue
                     reason = (
                         f"the worker process died (exit code {code})" if dead
                         else f"no result within unit_timeout={config.unit_timeout:g} s (worker killed)"
