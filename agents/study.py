@@ -47,7 +47,8 @@ class StudyConfig:
         eval_episodes: Evaluation episodes per unit.
         eval_epsilon: Exploration while evaluating (a little avoids greedy loops).
         candidates: ``"walkthrough"`` (every command of the game's walkthrough routes, offered every
-            step), ``"walkthrough:N"`` (the first N commands of each route) or ``"valid"``
+            step, with the basic moves), ``"walkthrough:N"`` (only the first N commands of each
+            route, no basic moves: the opening of a long game) or ``"valid"``
             (valid-action detection each step; slow on unknown games).
         encoder: DRRN encoder, ``"bag"`` or ``"gru"``.
         gamma: Discount.
@@ -134,7 +135,8 @@ def make_study_env(config: StudyConfig, shaping: str | None) -> Any:
     env = make(config.env, games_dir=config.games_dir, **kwargs)
     source, _, limit = config.candidates.partition(":")
     if source == "walkthrough":
-        env = ActionSetWrapper(env, walkthrough_actions(env, limit=int(limit) if limit else None))
+        n = int(limit) if limit else None
+        env = ActionSetWrapper(env, walkthrough_actions(env, basic_moves=n is None, limit=n))
     return ValueShapingWrapper(env, None if shaping in (None, RANDOM) else shaping)
 
 

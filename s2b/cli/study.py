@@ -38,8 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--candidates",
         default="walkthrough",
-        help="candidate actions: every walkthrough command (fast), walkthrough:N (the first N "
-        "commands of each route) or valid (valid-action detection; slow)",
+        help="candidate actions: every walkthrough command and the basic moves (fast), "
+        "walkthrough:N (only the first N commands of each route) or valid (valid-action detection; slow)",
     )
     parser.add_argument("--encoder", choices=("bag", "gru"), default="bag", help="DRRN encoders")
     parser.add_argument("--axis", default=None, help="value signal on the Pareto plot's x axis")
