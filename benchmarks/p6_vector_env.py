@@ -1,8 +1,11 @@
-"""Benchmark P6: episodes/s with two AsyncVectorEnv workers vs one.
+"""Benchmark P6: episodes/s with two AsyncVectorEnv workers vs one, and with the bench's pool.
 
 Runs ``--episodes`` episodes of ``--steps`` commands each on a game through
 :func:`s2b_env.vector.make_async` with one worker, then with two, and reports episodes/s and
-the ratio. Two workloads:
+the ratio. Then the same number of episodes as units of ``s2b bench`` in its asynchronous process
+pool (:class:`agents.bench.executor.LocalExecutor`, a random agent, one unit per episode, a worker
+takes the next unit as soon as it finishes one), with one worker and with two, timed from the first
+unit handed to a started worker (process start-up excluded, as the vector env's is). Two workloads:
 
 - ``valid``: the agent picks at random among ``info["valid_actions"]`` (found in each worker's
   own process, cache off so both runs do the same work), the way an LLM agent choosing among
@@ -70,12 +73,46 @@ def run(
         envs.close()
 
 
-def lockstep_bound(env_id: str, episodes: int, steps: int, workload: str, games_dir: str) -> float:
-    """Best two-worker speed-up Gymnasium's lockstep vector step allows for these episodes.
+def run_pool(
+    game: str, workers: int, episodes: int, steps: int, workload: str, games_dir: str
+) -> float:
+    """Seconds for the bench's asynchronous pool to play ``episodes`` episodes with ``workers``.
+
+    Episode k is a unit with seed k (the random agent picks among ``info["valid_actions"]`` in
+    the ``valid`` workload), so one worker and two play the same episodes.
+    """
+    from agents.bench.config import BenchConfig
+    from agents.bench.executor import LocalExecutor
+    from agents.bench.units import plan_units
+
+    kwargs = {"valid_actions": {"cache_size": 0, "workers": 0}} if workload == "valid" else {}
+    config = BenchConfig.from_dict({
+        "name": "p6",
+        "agents": [{"name": "random", "kind": "random"}],
+        "envs": [{"name": game, "id": f"jericho-{game}", "kwargs": kwargs, "max_steps": steps}],
+        "seeds": list(range(episodes)),
+        "workers": workers,
+        "games_dir": games_dir,
+    })  # fmt: skip
+    executor = LocalExecutor(workers, threads=1)
+    records: list[dict] = []
+    executor.run(config, plan_units(config), records.append)
+    took = time.monotonic() - (executor.first_unit_at or time.monotonic())
+    failed = [r["unit_id"] for r in records if r["status"] != "ok"]
+    if failed or len(records) != episodes:
+        raise RuntimeError(f"the pool did not play every episode (failed: {failed})")
+    return took
+
+
+def lockstep_bound(
+    env_id: str, episodes: int, steps: int, workload: str, games_dir: str
+) -> tuple[float, float]:
+    """Best two-worker speed-ups these episodes allow: in lockstep, and in an asynchronous pool.
 
     Plays the same episodes in one process and times every step. A vector step waits for the
-    slower of the two workers, so two workers take the sum over paired steps of the larger time;
-    one worker takes the sum of all times.
+    slower of the two workers, so two lockstep workers take the sum over paired steps of the
+    larger time; two pool workers, each taking the next episode when it finishes one, take the
+    later of the two workers' finishing times; one worker takes the sum of all times.
     """
     import gymnasium as gym
     import numpy as np
@@ -114,7 +151,10 @@ def lockstep_bound(env_id: str, episodes: int, steps: int, workload: str, games_
         paired += sum(max(x, y) for x, y in zip(a, b, strict=True))
     if len(times) % 2:
         paired += sum(times[-1])
-    return serial / paired
+    free = [0.0, 0.0]  # when each pool worker is free again
+    for episode in times:
+        free[free.index(min(free))] += sum(episode)
+    return serial / paired, serial / max(free)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,11 +169,17 @@ def main(argv: list[str] | None = None) -> int:
 
     env_id = f"s2b/jericho-{args.game}-v0"
     seconds: dict[int, float] = {1: float("inf"), 2: float("inf")}
+    pool: dict[int, float] = {1: float("inf"), 2: float("inf")}
     for _ in range(args.repeats):  # interleaved, so both see the same machine
         for workers in (1, 2):
             took = run(env_id, workers, args.episodes, args.steps, args.workload, args.games_dir)
             seconds[workers] = min(seconds[workers], took)
+            took = run_pool(
+                args.game, workers, args.episodes, args.steps, args.workload, args.games_dir
+            )
+            pool[workers] = min(pool[workers], took)
     rates = {workers: args.episodes / took for workers, took in seconds.items()}
+    pool_rates = {workers: args.episodes / took for workers, took in pool.items()}
     print(
         f"P6 {args.game}, workload {args.workload}: {args.episodes} episodes of {args.steps} "
         f"steps, best of {args.repeats}"
@@ -142,8 +188,14 @@ def main(argv: list[str] | None = None) -> int:
     for workers, rate in rates.items():
         print(f"{workers} worker(s): {rate:8.3f} episodes/s")
     print(f"two workers vs one: {rates[2] / rates[1]:.2f}x (goal >= 1.7x)")
-    bound = lockstep_bound(env_id, args.episodes, args.steps, args.workload, args.games_dir)
+    for workers, rate in pool_rates.items():
+        print(f"bench pool, {workers} worker(s): {rate:8.3f} episodes/s")
+    print(f"bench pool, two workers vs one: {pool_rates[2] / pool_rates[1]:.2f}x (goal >= 1.8x)")
+    bound, pool_bound = lockstep_bound(
+        env_id, args.episodes, args.steps, args.workload, args.games_dir
+    )
     print(f"lockstep bound for these episodes: {bound:.2f}x (slower worker of each step)")
+    print(f"pool bound for these episodes: {pool_bound:.2f}x (each worker takes the next episode)")
     return 0
 
 
