@@ -158,7 +158,9 @@ class LocalExecutor:
         workers: Worker processes (default: the config's ``workers``).
         retries: How often a crashed, hung or failing unit is played again before it is recorded
             ``failed``.
-        threads: Math threads per worker (default: the CPU count divided among the workers).
+        threads: Math threads per worker (default 1: a model's arithmetic, and so an llm agent's
+            choices, then do not depend on the worker count; as on Ray, where an actor has one
+            CPU; more workers use more cores).
     """
 
     def __init__(
@@ -186,7 +188,7 @@ class LocalExecutor:
         if not pending:
             return
         count = max(1, min(self.workers or config.workers, len(pending)))
-        threads = self.threads or max(1, (os.cpu_count() or 1) // count)
+        threads = self.threads or 1
         context = multiprocessing.get_context("spawn")
         config_data = config.to_dict()
         attempts: dict[str, int] = {}
