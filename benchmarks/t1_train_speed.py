@@ -12,8 +12,13 @@ Variants (``--variants``, default all):
 
 * ``before``: the recipe as recorded: TRL's loss (vocabulary logits at every position), float32;
 * ``answer``: logits only at the answer positions (``--answer-only-loss``);
-* ``answer+bf16``: that plus bfloat16 autocast (``--bf16-autocast``);
-* ``bf16``: bfloat16 autocast alone.
+* ``answer+bf16``: that plus bfloat16 autocast (``--bf16-autocast``, which also picks eager
+  attention on the CPU); ``answer+bf16+sdpa``: the same with SDPA attention (the recipe of the
+  first measurement);
+* ``bf16``: bfloat16 autocast alone;
+* ``answer+bf16+nodrop``: no LoRA dropout; ``answer+bf16+prefix``: batches of one phrasing with
+  their shared prefix run once (``--shared-prefix``);
+* ``fast``: all of these, the ``cpu`` preset's recipe (``fast+sdpa``: with SDPA attention).
 
 Wall-time examples/s and, because the development machine is shared, examples per CPU-second
 of the training process (one thread: what the run would take alone). ``--threads`` sets torch's
@@ -33,13 +38,17 @@ import tempfile
 import time
 from typing import Any
 
+FAST = {"answer_only_loss": True, "bf16_autocast": True}
 VARIANTS: dict[str, dict[str, Any]] = {
     "before": {"answer_only_loss": False, "bf16_autocast": False},
     "answer": {"answer_only_loss": True, "bf16_autocast": False},
     "bf16": {"answer_only_loss": False, "bf16_autocast": True},
-    "answer+bf16": {"answer_only_loss": True, "bf16_autocast": True},
-    "answer+bf16+eager": {"answer_only_loss": True, "bf16_autocast": True, "attn": "eager"},
-    "answer+bf16+nodrop": {"answer_only_loss": True, "bf16_autocast": True, "lora_dropout": 0.0},
+    "answer+bf16+sdpa": {**FAST, "attn": "sdpa"},
+    "answer+bf16": FAST,
+    "answer+bf16+nodrop": {**FAST, "lora_dropout": 0.0},
+    "answer+bf16+prefix": {**FAST, "shared_prefix": True},
+    "fast": {**FAST, "lora_dropout": 0.0, "shared_prefix": True},
+    "fast+sdpa": {**FAST, "lora_dropout": 0.0, "shared_prefix": True, "attn": "sdpa"},
 }
 ANCHORS = ("humility", "universalism_concern")
 
@@ -82,7 +91,7 @@ def child(variant: str, steps: int, threads: int, batch: int, profile: bool) -> 
         load = transformers.AutoModelForCausalLM.from_pretrained
 
         def patched(*a: Any, **kw: Any) -> Any:
-            return load(*a, attn_implementation=attn, **kw)
+            return load(*a, **{**kw, "attn_implementation": attn})
 
         transformers.AutoModelForCausalLM.from_pretrained = patched
     per_epoch = -(-len(rows) // batch)

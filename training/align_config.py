@@ -224,6 +224,9 @@ class TrainConfig:
         default=False,
         metadata={"help": "bfloat16 autocast (float32 weights, bf16 matmuls; CPUs with AMX)"},
     )
+    shared_prefix: bool = field(
+        default=False, metadata={"help": "batches of one phrasing, their shared prefix run once"}
+    )
 
     def __post_init__(self) -> None:
         positive("learning_rate", self.learning_rate, float)
@@ -244,7 +247,8 @@ class TrainConfig:
             raise ValueError(f"dtype: expected float32 or bfloat16, got {self.dtype!r}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device: expected auto, cpu or cuda, got {self.device!r}")
-        for name in ("gradient_checkpointing", "answer_only_loss", "bf16_autocast"):
+        flags = "gradient_checkpointing answer_only_loss bf16_autocast shared_prefix"
+        for name in flags.split():
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(
                     f"{name}: expected a bool, got {type(getattr(self, name)).__name__}"

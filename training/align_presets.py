@@ -12,10 +12,12 @@ from typing import Any
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # The recipe measured on SmolLM2-135M-Instruct with 2 CPU cores (docs/align.md): it learns
     # item-specific answers; shorter runs learned only the average answer. The loss takes logits
-    # at the answer only and the matmuls run in bfloat16 autocast (same recipe, faster: T1).
+    # at the answer only, the matmuls run in bfloat16 autocast, each batch holds one phrasing
+    # whose shared prefix runs once, and LoRA has no dropout (its random masks were a sixth of a
+    # step): T1 in docs/benchmarks.md.
     "cpu": {
         "data": {"n_anchor_values": 2, "train_items_per_value": 8},
-        "lora": {"lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.05},
+        "lora": {"lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.0},
         "train": {
             "learning_rate": 1.5e-3,
             "lr_scheduler": "cosine",
@@ -26,6 +28,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "device": "cpu",
             "answer_only_loss": True,
             "bf16_autocast": True,
+            "shared_prefix": True,
         },
     },
     # A few minutes on a 2-core CPU, for s2b demo: one phrasing (portrait) for training and the
@@ -45,6 +48,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "save_steps": 8,
             "answer_only_loss": True,
             "bf16_autocast": True,
+            "shared_prefix": True,
         },
         "eval": {"bootstrap": 1000},
     },
@@ -76,6 +80,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "threads": 1,
             "device": "cpu",
             "bf16_autocast": True,
+            "shared_prefix": True,
         },
         "eval": {"bootstrap": 500},
     },

@@ -37,15 +37,8 @@ from training.soft_loss import SOFT_COLUMN, dataset_record, soft_target_trainer
 ProgressMode = Literal["rich", "plain", "off"]
 PROGRESS_MODES: tuple[str, ...] = ("rich", "plain", "off")
 #: Libraries whose versions every run records.
-RECORDED_PACKAGES: tuple[str, ...] = (
-    "torch",
-    "transformers",
-    "peft",
-    "trl",
-    "datasets",
-    "accelerate",
-    "safetensors",
-    "numpy",
+RECORDED_PACKAGES: tuple[str, ...] = tuple(
+    "torch transformers peft trl datasets accelerate safetensors numpy".split()
 )
 
 
@@ -283,7 +276,9 @@ def train_adapter(
         tokenizer = transformers.AutoTokenizer.from_pretrained(model_dir)
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
-        model = transformers.AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype)
+        # eager attention: the bf16 SDPA backward is slow on CPU (docs/benchmarks.md, T1)
+        eager = {"attn_implementation": "eager"} if train.bf16_autocast and not use_cuda else {}
+        model = transformers.AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype, **eager)
         if train.bf16_autocast and dtype == torch.float32:
             frozen_linears_to_bf16(model, tuple(lora.lora_target_modules))
         peft_config = peft.LoraConfig(
@@ -325,7 +320,9 @@ def train_adapter(
         with warnings.catch_warnings():
             # transformers 5 renamed gradient checkpointing; TRL still asks by the old name.
             warnings.filterwarnings("ignore", ".*gradient_checkpointing.*", FutureWarning)
-            cls = answer_only_trainer(trl.SFTTrainer) if train.answer_only_loss else trl.SFTTrainer
+            groups = [str(r.get("phrasing", "")) for r in rows] if train.shared_prefix else None
+            base = trl.SFTTrainer
+            cls = answer_only_trainer(base, groups) if train.answer_only_loss else base
             cls = soft_target_trainer(cls) if SOFT_COLUMN in rows[0] else cls  # --anchors soft
             trainer = cls(
                 model=model,

@@ -63,20 +63,106 @@ def answer_loss(logits: Any, labels: Any, positions: Any, num_items: Any = None)
     return total / torch.as_tensor(count, device=total.device).clamp(min=1), picked
 
 
-def answer_only_trainer(base: type) -> type:
+def shared_prefix_length(input_ids: Any, attention_mask: Any, positions: Any) -> int:
+    """The number of leading tokens that every row of the batch shares (real tokens, not
+    padding), capped at the first kept position (its hidden state must be computed per row)."""
+    same = (input_ids == input_ids[:1]).all(dim=0) & attention_mask.bool().all(dim=0)
+    return min(int(same.int().cumprod(dim=0).sum()), int(positions.min()))
+
+
+def prefix_shared_forward(
+    model: Any, inputs: dict[str, Any], positions: Any, least: int = 8
+) -> Any:
+    """The model's logits at ``positions``, with the batch's shared prefix run once.
+
+    The rows of a survey batch of one phrasing share a long start (the system prompt and the
+    question's opening). The prefix is run once, for one row, with the KV cache on; the cache is
+    repeated to the batch and the rest of every row runs on it. Under a causal mask this is the
+    same computation (the prefix's states do not depend on what follows), and the gradient of the
+    repeated cache sums the rows' gradients into the one prefix pass, LoRA weights included: the
+    same loss and gradients up to float rounding (with LoRA dropout, the prefix shares one mask).
+
+    Args:
+        model: The (peft-wrapped) causal LM.
+        inputs: ``input_ids`` and ``attention_mask`` (right-padded), ``(batch, seq)``.
+        positions: The positions whose logits are wanted (:func:`answer_positions`).
+        least: Below this many shared tokens (or for one row) the batch runs in one pass.
+
+    Returns:
+        The model output; ``logits`` is ``(batch, len(positions), vocab)``.
+    """
+    ids, mask = inputs["input_ids"], inputs["attention_mask"]
+    size = shared_prefix_length(ids, mask, positions) if ids.size(0) > 1 else 0
+    if size < least:
+        return model(input_ids=ids, attention_mask=mask, use_cache=False, logits_to_keep=positions)
+    head = model(input_ids=ids[:1, :size], use_cache=True, logits_to_keep=1)
+    # transformers 5.x renamed past_key_values to cache (outputs and keyword)
+    key = "cache" if getattr(head, "cache", None) is not None else "past_key_values"
+    cache = getattr(head, key)
+    cache.batch_repeat_interleave(ids.size(0))
+    return model(
+        input_ids=ids[:, size:],
+        attention_mask=mask,
+        use_cache=True,
+        logits_to_keep=positions - size,
+        **{key: cache},
+    )
+
+
+def prefix_grouped_order(groups: list[str], batch: int, seed: int, epoch: int) -> list[int]:
+    """An epoch's example order whose consecutive ``batch``-sized slices each come from one group
+    (one phrasing: one shared prefix) where the group has enough examples left.
+
+    Each group is shuffled and cut into full batches; the remainders are pooled, shuffled and cut
+    the same way (mixed batches). The full batches are shuffled together; a short last batch, if
+    any, stays last so every other slice is full. Deterministic in ``(seed, epoch)``, so a
+    resumed run sees the same order.
+    """
+    import random
+
+    rng = random.Random(seed * 1_000_003 + epoch)
+    chunks: list[list[int]] = []
+    rest: list[int] = []
+    for key in sorted(set(groups)):
+        members = [i for i, k in enumerate(groups) if k == key]
+        rng.shuffle(members)
+        cut = len(members) - len(members) % batch
+        chunks += [members[s : s + batch] for s in range(0, cut, batch)]
+        rest += members[cut:]
+    rng.shuffle(rest)
+    tail = [rest[s : s + batch] for s in range(0, len(rest), batch)]
+    short = tail.pop() if tail and len(tail[-1]) < batch else []
+    chunks += tail
+    rng.shuffle(chunks)
+    return [i for c in chunks for i in c] + short
+
+
+def answer_only_trainer(base: type, groups: list[str] | None = None) -> type:
     """A subclass of TRL's ``SFTTrainer`` class ``base`` whose training loss keeps only the
     logits at the answer positions (see the module docstring); it logs the token accuracy and
-    entropy of those positions like TRL does."""
+    entropy of those positions like TRL does.
+
+    With ``groups`` (a prefix key per training example, e.g. its phrasing), the batches are
+    drawn one group at a time (:func:`prefix_grouped_order`) and each batch's shared prefix runs
+    once (:func:`prefix_shared_forward`)."""
 
     class AnswerOnlySFTTrainer(base):  # type: ignore[misc, valid-type]
+        def _get_train_sampler(self, train_dataset=None):
+            if groups is None:
+                return super()._get_train_sampler(train_dataset)
+            return _GroupedSampler(groups, self.args.train_batch_size, self.args.seed)
+
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             import torch
 
             labels = inputs["labels"]
             positions = answer_positions(labels)
-            model_inputs = {k: v for k, v in inputs.items() if k != "labels"}
-            model_inputs["use_cache"] = False
-            outputs = model(**model_inputs, logits_to_keep=positions)
+            if groups is not None and "attention_mask" in inputs:
+                outputs = prefix_shared_forward(model, inputs, positions)
+            else:
+                model_inputs = {k: v for k, v in inputs.items() if k != "labels"}
+                model_inputs["use_cache"] = False
+                outputs = model(**model_inputs, logits_to_keep=positions)
             loss, picked = answer_loss(outputs.logits, labels, positions, num_items_in_batch)
             if self.args.average_tokens_across_devices and num_items_in_batch is not None:
                 loss = loss * self.accelerator.num_processes
@@ -93,6 +179,22 @@ def answer_only_trainer(base: type) -> type:
             return (loss, outputs) if return_outputs else loss
 
     return AnswerOnlySFTTrainer
+
+
+class _GroupedSampler:
+    """A torch sampler over :func:`prefix_grouped_order` (the trainer calls ``set_epoch``)."""
+
+    def __init__(self, groups: list[str], batch: int, seed: int) -> None:
+        self.groups, self.batch, self.seed, self.epoch = list(groups), batch, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return len(self.groups)
+
+    def __iter__(self):
+        return iter(prefix_grouped_order(self.groups, self.batch, self.seed, self.epoch))
 
 
 def frozen_linears_to_bf16(model: Any, names: tuple[str, ...]) -> int:

@@ -33,7 +33,7 @@ SMOKE: dict[str, list[str]] = {
     "p8_judge.py": ["--actions", "1", "--repeats", "1"],
     "p9_rl.py": ["--repeats", "1", "--steps", "10"],
     "position_bias.py": ["--limit", "1", "--orders", "2"],
-    "t1_train_speed.py": ["--steps", "1", "--batch", "2"],
+    "t1_train_speed.py": ["--steps", "1", "--batch", "2", "--variants", "before", "fast"],
     "va_coverage.py": ["detective"],
 }
 SCRIPTS = sorted(p.name for p in (REPO / "benchmarks").glob("*.py") if not p.name.startswith("_"))

@@ -166,11 +166,12 @@ def test_split_violations_are_caught(survey, render) -> None:
 def test_presets_and_precedence(tmp_path: Path) -> None:
     cpu = build_config(overrides={"values": ("power_dominance",)})
     assert cpu.preset == "cpu"
-    assert cpu.lora.lora_r == 16 and cpu.lora.lora_alpha == 32 and cpu.lora.lora_dropout == 0.05
+    assert cpu.lora.lora_r == 16 and cpu.lora.lora_alpha == 32 and cpu.lora.lora_dropout == 0.0
     assert cpu.lora.lora_target_modules == ALL_PROJECTIONS and len(ALL_PROJECTIONS) == 7
     assert (cpu.train.learning_rate, cpu.train.lr_scheduler) == (1.5e-3, "cosine")
     assert (cpu.train.batch_size, cpu.train.epochs, cpu.train.threads) == (8, 12.0, 1)
     assert cpu.train.answer_only_loss and cpu.train.bf16_autocast and cpu.train.dtype == "float32"
+    assert cpu.train.shared_prefix
     demo = build_config(preset="demo", overrides={"values": ("power_dominance",)})
     assert demo.data.phrasings == ("portrait",) and demo.lora.lora_dropout == 0.0
     assert demo.train.device == "cpu" and demo.train.bf16_autocast
