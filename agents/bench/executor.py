@@ -17,7 +17,8 @@ Faults:
 
 Test hook: the environment variable ``S2B_BENCH_FAULT`` (``crash:UNIT_ID``, ``crash-once:UNIT_ID``,
 ``hang:UNIT_ID``, ``hang-once:UNIT_ID``, comma-separated) makes a worker crash or hang on that unit
-(``-once``: on its first attempt only), so tests exercise the real kill-and-retry path.
+(``-once``: on its first attempt only), so tests exercise the real kill-and-retry path;
+``crash-start`` makes every worker die as it starts.
 """
 
 from __future__ import annotations
@@ -109,6 +110,8 @@ def worker_main(conn: Any, config_data: dict[str, Any], threads: int, parent: in
     config = BenchConfig.from_dict(config_data)
     cache: dict[str, Any] = {}
     try:
+        if "crash-start" in os.environ.get(FAULT_ENV, "").split(","):
+            os._exit(4)
         conn.send(("ready",))
         while True:
             try:

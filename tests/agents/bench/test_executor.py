@@ -112,3 +112,14 @@ def test_a_dead_model_server_stops_the_bench_and_keeps_finished_units(
         run_bench(bench, tmp_path)
     got = records(tmp_path)
     assert sorted(got) == sorted(u.unit_id for u in plan_units(bench) if u.agent == "random")
+
+
+def test_workers_that_die_as_they_start_stop_the_bench_with_one_line(
+    tmp_path: Path, games_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(FAULT_ENV, "crash-start")
+    with pytest.raises(
+        FatalBenchError, match=r"keep dying before they can play a unit \(exit code 4\)"
+    ):
+        run_bench(config(workers=2), tmp_path)
+    assert not (tmp_path / "units.jsonl").exists() or not (tmp_path / "units.jsonl").read_text()
