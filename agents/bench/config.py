@@ -320,6 +320,8 @@ class BenchConfig:
                 ("baseline",), f"no agent called {self.baseline!r}{_did_you_mean(self.baseline, names)} "
                 f"(agents: {', '.join(names)})",
             )  # fmt: skip
+        if isinstance(self.seeds, tuple | range):
+            self.seeds = list(self.seeds)
         if (
             not isinstance(self.seeds, list)
             or not self.seeds

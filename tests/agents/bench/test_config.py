@@ -91,3 +91,17 @@ def test_the_hash_ignores_where_a_bench_runs_but_not_what_it_computes(tmp_path: 
     more = BenchConfig.from_dict({**data, "episodes": 3})
     assert more.config_hash() != config.config_hash()
     assert BenchConfig.from_dict(data) == config  # round trip through plain data
+
+
+def test_a_config_built_in_python_takes_specs_as_mappings_and_seeds_as_a_range() -> None:
+    config = BenchConfig(
+        agents=[{"name": "r", "kind": "random"}],
+        envs=[{"name": "d", "id": "dilemma"}],
+        seeds=range(3),
+    )
+    assert config.seeds == [0, 1, 2] and config.agent("r").kind == "random"
+    with pytest.raises(BenchConfigError, match=r"^envs\[0\]\.max_steps: expected an integer >= 1"):
+        BenchConfig(
+            agents=[{"name": "r", "kind": "random"}],
+            envs=[{"name": "d", "id": "x", "max_steps": -1}],
+        )
