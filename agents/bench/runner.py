@@ -7,7 +7,7 @@ the games folder may change between reruns: they do not change results).
 
 When an agent or the judge uses ``backend: vllm``, the bench starts one vLLM server for the base
 model and every adapter (:func:`agents.bench.server.bench_server`, a context manager yielding the
-server's URL) and stops it at the end.
+server's URL; its log is ``RUN/server.log``) and stops it at the end.
 """
 
 from __future__ import annotations
@@ -72,18 +72,13 @@ def needs_server(config: BenchConfig) -> bool:
 
 
 @contextlib.contextmanager
-def _server(config: BenchConfig) -> Iterator[BenchConfig]:
+def _server(config: BenchConfig, log_path: Path) -> Iterator[BenchConfig]:
     if config.server_url or not needs_server(config):
         yield config
         return
-    try:
-        from agents.bench.server import bench_server
-    except ImportError:
-        raise S2BError(
-            "backend vllm needs the bench's vLLM server (agents/bench/server.py), which this s2b "
-            "does not have yet; use backend: transformers"
-        ) from None
-    with bench_server(config) as url:
+    from agents.bench.server import bench_server
+
+    with bench_server(config, log_path=log_path) as url:
         yield replace(config, server_url=url)
 
 
@@ -146,7 +141,7 @@ def run_bench(
 
     try:
         if todo:
-            with _server(config) as running:
+            with _server(config, Path(run_dir) / "server.log") as running:
                 (executor or make_executor(running)).run(running, todo, on_record)
     finally:
         summary.seconds = round(time.perf_counter() - started, 3)

@@ -4,6 +4,7 @@ a clear error; configs it cannot serve are refused before anything starts."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import urllib.error
@@ -15,7 +16,8 @@ from agents.bench.config import BenchConfig, BenchConfigError
 from agents.bench.executor import FatalBenchError, LocalExecutor
 from agents.bench.server import needs_server, serve_bench, server_plan
 from agents.bench.units import UnitSpec, plan_units
-from tests.conftest import GAMES_DIR
+from s2b.cli import main
+from tests.conftest import GAMES_DIR, console_text
 
 DILEMMA = {"name": "dilemma", "id": "dilemma", "kwargs": {"split": "test"}, "max_steps": 2}
 
@@ -120,3 +122,45 @@ def _server_pid(url: str) -> int:
         if "--port" in args and args[args.index("--port") + 1] == port and "--model" in args:
             return int(entry)
     raise AssertionError(f"no vLLM process on port {port}")
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_cli_bench_with_backend_vllm_runs_through_one_server(lora_adapter, console, tmp_path):
+    from agents.backends.vllm_server import vllm_python
+
+    if vllm_python() is None:
+        pytest.skip("the vLLM venv .venv-vllm is absent (scripts/setup.sh section 4 builds it)")
+    config = tmp_path / "bench.yaml"
+    config.write_text(
+        "name: served\n"
+        "agents:\n"
+        "  - {name: base, kind: llm, backend: vllm, options: {history: 1}}\n"
+        f"  - {{name: tuned, kind: llm, backend: vllm, adapter: '{lora_adapter}'}}\n"
+        "envs:\n  - {name: dilemma, id: dilemma, kwargs: {split: test}, max_steps: 2}\n"
+        "seeds: [0]\nworkers: 2\n"
+    )
+    run = tmp_path / "run"
+    args = ["bench", str(config), "--out", str(run), "--games-dir", str(GAMES_DIR),
+            "--progress", "off", "--no-report"]  # fmt: skip
+    assert main(args, console=console) == 0, console_text(console)
+    records = [json.loads(line) for line in (run / "units.jsonl").read_text().splitlines()]
+    assert sorted(r["unit_id"] for r in records) == ["base/dilemma/s0/e0", "tuned/dilemma/s0/e0"]
+    assert all(r["status"] == "ok" for r in records)
+    assert (run / "server.log").stat().st_size > 0  # the server's log is in the run folder
+    assert _serving(str(lora_adapter)) == []  # the server is gone when the bench ends
+
+
+def _serving(adapter: str) -> list[int]:
+    """Pids of processes whose command line serves ``adapter`` (a unique temp path)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    args = handle.read().decode(errors="replace").split("\0")
+            except OSError:
+                continue
+            if "--lora-modules" in args and any(a.endswith("=" + adapter) for a in args):
+                pids.append(int(entry))
+    return pids
