@@ -126,6 +126,14 @@ def _align(args: argparse.Namespace, console: Console) -> int:
         soft_wrap=True,
     )
     console.print(f"verdict: [bold]{check['verdict']}[/] ({check['explanation']})", soft_wrap=True)
+    placebo, spread = ev.get("vs_placebo"), ev["shape"]["spread"]
+    if placebo:
+        t, c = placebo["target"], placebo["collateral"]
+        console.print(f"aligned - placebo: target {t['mean']:+.2f} [{t['ci_low']:+.2f}, "
+                      f"{t['ci_high']:+.2f}]; collateral mean |diff| {c['mean_abs']:.2f}",
+                      highlight=False, soft_wrap=True)  # fmt: skip
+    console.print("spread of the unmoved values' means: " + ", ".join(
+        f"{name} {s['mean']:.3f}" for name, s in spread.items()), highlight=False, soft_wrap=True)  # fmt: skip
     console.print(
         f"wall time {result.timings['total']:.0f} s, peak memory {result.peak_rss_gib:.2f} GiB; "
         f"run folder {run_dir} (summary.md, shift.png, adapter/)",

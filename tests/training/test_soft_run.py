@@ -40,6 +40,9 @@ def soft_runs(tmp_path_factory, default_model_dir) -> tuple[Path, Path]:
     ):
         console = Console(file=StringIO(), width=100, color_system=None)
         assert main(argv, console=console) == 0, console_text(console)
+    text = console_text(console)  # the real run's: aligned - placebo and the spreads printed
+    assert "aligned - placebo: target" in text and "spread of the unmoved values' means: " in text
+    assert "placebo 0." in text
     return placebo, real
 
 
