@@ -4,6 +4,8 @@
 * :mod:`agents.bench.units`: one unit per (agent, env, seed, episode), :func:`play_unit`;
 * :mod:`agents.bench.store`: the run folder (``bench.json``, ``units.jsonl``);
 * :mod:`agents.bench.executor`: :class:`LocalExecutor`, an asynchronous process pool;
+* :mod:`agents.bench.ray_executor`: :class:`RayExecutor`, Ray actors (the ``ray`` extra);
+* :mod:`agents.bench.server`: :func:`bench_server`, the one vLLM server of ``backend: vllm``;
 * :mod:`agents.bench.runner`: :func:`run_bench`.
 
 Names are exported lazily, so importing the package loads no model library.
@@ -30,6 +32,9 @@ _EXPORTS = {
     "Executor": "executor",
     "FatalBenchError": "executor",
     "LocalExecutor": "executor",
+    "RayExecutor": "ray_executor",
+    "bench_server": "server",
+    "serve_bench": "server",
     "BenchObserver": "runner",
     "BenchSummary": "runner",
     "run_bench": "runner",

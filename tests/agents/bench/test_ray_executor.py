@@ -137,3 +137,14 @@ def test_cli_bench_on_ray_matches_local_and_resumes(ray, console, tmp_path):
             "--games-dir", str(GAMES_DIR), "--progress", "off", "--no-report"]  # fmt: skip
     assert main(args, console=console) == 0, console_text(console)
     assert (tmp_path / "ray" / "units.jsonl").read_bytes() == before
+
+
+def test_without_ray_the_error_names_the_extra(monkeypatch):
+    import sys
+
+    from s2b_env.errors import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # what an install without the extra gives
+    config = _config()
+    with pytest.raises(MissingDependencyError, match=r"pip install 's2b\[ray\]'"):
+        RayExecutor().run(config, plan_units(config), lambda record: None)
