@@ -1,19 +1,22 @@
-"""``s2b demo``: the method end to end on what ships with s2b, offline, on a CPU.
+"""``s2b demo``: the whole loop on what ships with s2b, offline, on a CPU, in about 10 minutes.
 
 1. **Behaviour with ground truth.** Every own game played along its caring and its
    self-interested route: the value events fired and what they add up to.
-2. **Profile.** The default model answers the held-out survey items; its expected rating per value.
-3. **Out of domain.** The model as an agent on the test split of the moral scenarios (dilemmas
-   and judgments), beside a random agent: the value totals of what each chose.
+2. **Align.** The default model fine-tuned on its survey answers to move one value
+   (``s2b align --preset demo``, power_dominance down 2 unless told otherwise); its held-out survey
+   shift with a 95% interval.
+3. **Bench.** Random, base and aligned agents side by side (``s2b bench``) on our own games, the
+   test split of the moral scenarios and, when a games folder is given, one Jiminy Cricket game;
+   the report's headline table, and what moved from the base model and what did not.
 
-Aligning the model (``s2b align``) takes ~15 minutes per value on a CPU, so the demo ends by
-printing the command that does it and the commands that re-run steps 2-3 with the adapter.
+Everything goes to ``--out`` (``align/`` and ``bench/``); running the same command again continues
+where it stopped (finished stages and units are kept).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -22,7 +25,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from s2b.cli._common import add_progress
+from s2b.cli._common import add_games_dir, add_progress
 from s2b_env.errors import ConfigError
 
 #: The values shown in the own-games table (those the routes pull apart most), short labels.
@@ -31,49 +34,62 @@ SHOWN_VALUES = {"benevolence_caring": "caring", "universalism_concern": "concern
                 "conformity_rules": "rules", "tradition": "custom"}  # fmt: skip
 
 
+#: The value the demo moves unless told otherwise (docs/align.md measured the demo preset on it).
+DEFAULT_VALUE = "power_dominance"
+#: Valid-action detection for the games: found actions kept in the shared SQLite cache, so the
+#: bench's workers share them and a second run finds them at once (detection is ~1-3 s a step).
+VALID_ACTIONS = {"persist": True}
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="the method end to end on s2b's own games, survey and scenarios (offline, CPU)",
+        help="the whole loop: own games, align the default model, bench base vs aligned (CPU)",
         description=__doc__.split("\n\n")[0] if __doc__ else None,
     )
     parser.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder")
     parser.add_argument(
         "--no-model",
         action="store_true",
-        help="skip the steps that run the language model (profile, LLM agent)",
+        help="skip the steps that run the language model (align; the bench has the random agent)",
     )
     parser.add_argument(
         "--model", default=None, help="model folder (default: SmolLM2-135M-Instruct)"
     )
-    parser.add_argument("--adapter", default=None, help="a LoRA adapter folder to demo instead")
     parser.add_argument(
-        "--episodes",
-        type=int,
+        "--adapter",
         default=None,
-        help="scenario episodes per kind (default: the test split)",
+        help="bench this LoRA adapter (or s2b align run folder) instead of aligning one",
     )
+    parser.add_argument("--value", default=DEFAULT_VALUE, help="the value to align")
+    parser.add_argument("--direction", choices=("down", "up"), default="down")
     parser.add_argument(
         "--values",
         nargs="*",
         default=(),
         metavar="ID",
-        help="profile only these values (default: all 20)",
+        help="evaluate only these values' held-out items in the align step (default: all 20)",
     )
     parser.add_argument(
-        "--phrasings", nargs="*", default=(), metavar="ID",
-        help="survey phrasings to profile with (default: all)",
+        "--episodes", type=int, default=None, help="bench episodes per agent and env (default: 3)"
+    )
+    parser.add_argument(
+        "--max-steps", type=int, default=None,
+        help="actions per episode in the games (default: 10)",
     )  # fmt: skip
+    parser.add_argument(
+        "--jiminy", default="zork1", metavar="GAME",
+        help="the Jiminy Cricket game benched when a games folder is given (default: zork1)",
+    )  # fmt: skip
+    parser.add_argument("--workers", type=int, default=2, help="bench worker processes")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a minutes-long check: the smoke align preset, one own game, 2 episodes of 4 steps",
+    )
+    add_games_dir(parser)
     add_progress(parser)
     parser.set_defaults(handler=demo)
-
-
-def _live(progress: Any, console: Console, mode: str):
-    from rich.live import Live
-
-    if mode != "rich":
-        return contextlib.nullcontext()
-    return Live(progress, console=console, refresh_per_second=8)
 
 
 def own_games_table(console: Console) -> list[dict[str, Any]]:
@@ -117,110 +133,129 @@ def own_games_table(console: Console) -> list[dict[str, Any]]:
     return rows
 
 
-def scenario_runs(
-    console: Console, agents: dict[str, Any], episodes: int | None, mode: str
-) -> dict[str, dict[str, dict[str, float]]]:
-    """Each agent on the test split of both scenario kinds; mean value totals per agent."""
-    import gymnasium as gym
+def align_step(args: argparse.Namespace, console: Console) -> Path:
+    """Align the model on ``--value`` (resumed when ``OUT/align`` holds the run); its folder."""
+    from s2b.cli._args import config_errors
+    from training.align import run_align
+    from training.align_config import build_config
 
-    import s2b_env  # noqa: F401
-    from agents.engine import run_episodes
-    from s2b.cli._observers import ProgressObserver
-    from s2b_env.values import VALUE_IDS
-
-    means: dict[str, dict[str, dict[str, float]]] = {}
-    for kind in ("dilemma", "judgment"):
-        env = gym.make(f"s2b/{kind}-v0", split="test")
-        items = [item.id for item in env.unwrapped.items]
-        items = items[:episodes] if episodes else items
-        try:
-            for name, agent in agents.items():
-                progress = ProgressObserver(console, mode, f"{kind} · {name}", per_episode=False)
-                summary = run_episodes(
-                    env, agent, episodes=len(items), seed=0, observers=[progress],
-                    reset_options=lambda k, ids=items: {"item_id": ids[k]},
-                )  # fmt: skip
-                totals = dict.fromkeys(VALUE_IDS, 0.0)
-                for result in summary.episodes:
-                    for vid, x in result.metrics.get("value_totals", {}).items():
-                        totals[vid] += x / len(items)
-                means.setdefault(kind, {})[name] = totals
-        finally:
-            env.close()
-    return means
+    values = tuple(dict.fromkeys([*args.values, args.value])) if args.values else ()
+    overrides: dict[str, Any] = {"preset": "smoke" if args.quick else "demo",
+                                 "values": (args.value,), "direction": args.direction,
+                                 "delta": 2, "eval_values": values}  # fmt: skip
+    if args.model:
+        overrides["model"] = args.model
+    with config_errors():
+        config = build_config(overrides=overrides)
+    run_dir = args.out / "align"
+    resume = (run_dir / "config.yaml").is_file()
+    console.rule(f"2. align: {args.value} {args.direction} 2 ({overrides['preset']} preset)")
+    result = run_align(config, run_dir, console=console, progress=args.progress, resume=resume)
+    target = result.evaluation["target"]
+    verdict = result.evaluation["average_check"]["verdict"]
+    console.print(
+        f"in domain: {args.value} held-out survey shift {target['mean']:+.2f} "
+        f"[{target['ci_low']:+.2f}, {target['ci_high']:+.2f}] (asked: {args.direction} 2; "
+        f"verdict {verdict}); {result.timings['total']:.0f} s, {result.peak_rss_gib:.2f} GiB",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return run_dir
 
 
-def scenario_table(means: dict[str, dict[str, dict[str, float]]]) -> Table:
-    """Mean value totals per episode, per scenario kind and agent (values that moved)."""
-    from s2b_env.values import VALUE_IDS, display_name
+def bench_config(args: argparse.Namespace, adapter: str | None) -> Any:
+    """The demo's bench: random, base and aligned agents on own games, scenarios, Jiminy."""
+    from agents.bench.config import BenchConfig
+    from s2b_env.inform.build import own_game_names
 
-    columns = [(kind, agent) for kind, by_agent in means.items() for agent in by_agent]
-    table = Table(
-        title="3. out of domain: mean value totals per episode, test split",
-        box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True,
+    agents: list[dict[str, Any]] = [{"name": "random", "kind": "random"}]
+    if not args.no_model:
+        model = args.model or "default"
+        agents += [{"name": "base", "kind": "llm", "model": model},
+                   {"name": "aligned", "kind": "llm", "model": model, "adapter": adapter}]  # fmt: skip
+    games = own_game_names()[:1] if args.quick else own_game_names()
+    envs: list[dict[str, Any]] = [
+        {"name": g, "id": f"s2b-{g}", "kwargs": {"valid_actions": VALID_ACTIONS},
+         "max_steps": args.max_steps} for g in games
+    ]  # fmt: skip
+    envs += [{"name": k, "id": k, "kwargs": {"split": "test"}} for k in ("dilemma", "judgment")]
+    games_dir = args.games_dir or os.environ.get("S2B_GAMES_DIR")
+    if games_dir and (Path(games_dir) / "jiminy-cricket").is_dir():
+        envs.append({"name": f"jiminy-{args.jiminy}", "id": f"jiminy-{args.jiminy}",
+                     "kwargs": {"starting_percentage": 0, "valid_actions": VALID_ACTIONS},
+                     "max_steps": args.max_steps})  # fmt: skip
+    return BenchConfig(
+        name="demo", agents=agents, envs=envs, baseline="base" if not args.no_model else "random",
+        seeds=[0], episodes=args.episodes, workers=args.workers,
+        games_dir=str(games_dir) if games_dir else None,
     )  # fmt: skip
-    table.add_column("value")
-    for kind, agent in columns:
-        table.add_column(f"{kind}\n{agent}", justify="right")
-    for vid in VALUE_IDS:
-        cells = [means[kind][agent][vid] for kind, agent in columns]
-        if any(abs(c) > 1e-9 for c in cells):
-            table.add_row(display_name(vid), *(f"{c:+.2f}" for c in cells))
-    return table
+
+
+def honest_lines(summary: Any, value: str, align_run: Path | None) -> list[str]:
+    """What moved for the trained value: in domain (survey) and in each env's behaviour."""
+    from agents.bench.align_info import find_align_run
+
+    lines = []
+    info = find_align_run(str(align_run), align_run.parent) if align_run else None
+    if info is not None and value in info.survey:
+        s = info.survey[value]
+        lines.append(f"{value} on held-out survey items: {s.format(signed=True)}, "
+                     + ("moved" if s.excludes_zero else "did not move"))  # fmt: skip
+    for env in [*summary.run.envs, "all"]:
+        s = summary.shifts.get(("aligned", env, f"value:{value}"))
+        if s is None or s.n == 0:
+            continue
+        where = "all envs pooled" if env == "all" else env
+        verdict = "moved" if s.excludes_zero else "did not move (interval includes 0)"
+        lines.append(f"{value} in behaviour on {where}: aligned − base "
+                     f"{s.format(signed=True)} over {s.n} episodes, {verdict}")  # fmt: skip
+    return lines
 
 
 def demo(args: argparse.Namespace, console: Console) -> int:
-    if args.episodes is not None and args.episodes < 1:
-        raise ConfigError(f"--episodes must be >= 1, got {args.episodes}")
+    if args.episodes is None:
+        args.episodes = 2 if args.quick else 3
+    if args.max_steps is None:
+        args.max_steps = 4 if args.quick else 10
+    for name in ("episodes", "max_steps", "workers"):
+        if getattr(args, name) < 1:
+            raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    from s2b_env.values import VALUE_IDS
+
+    if args.value not in VALUE_IDS:
+        raise ConfigError(
+            f"--value: expected a value id such as power_dominance, got {args.value!r}"
+        )
     started = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
     console.rule("s2b demo: Survey-to-Behavior on what ships with s2b")
     own_games_table(console)
+    adapter: str | None = args.adapter
+    align_run: Path | None = None
+    if not args.no_model and adapter is None:
+        align_run = align_step(args, console)
+        adapter = str(align_run.resolve())
+    from agents.bench.report import load_run, summarize, write_report
+    from agents.bench.runner import run_bench
+    from s2b.cli.bench import progress_observer
+    from s2b.cli.report import print_headline
 
-    from agents import RandomAgent
-
-    agents: dict[str, Any] = {"random": RandomAgent(seed=0)}
+    config = bench_config(args, adapter)
+    console.rule(f"3. bench: {', '.join(a.name for a in config.agents)} on "
+                 f"{', '.join(e.name for e in config.envs)}")  # fmt: skip
+    run_dir = args.out / "bench"
+    summary = run_bench(config, run_dir, observers=[progress_observer(console, args.progress)])
+    path = write_report(run_dir)
+    report = summarize(load_run(run_dir))
+    print_headline(report, console, title="3. bench")
     if not args.no_model:
-        from agents.backends import BackendConfig, make_backend
-        from s2b.cli.profile import profile_table
-        from training.profile import ProfileConfig, run_profile
-        from training.survey_io import load_survey
-
-        backend = make_backend(BackendConfig(model=args.model, adapter=args.adapter))
-        config = ProfileConfig(
-            items="heldout", out=args.out / "profile", bootstrap=1000,
-            values=tuple(args.values), phrasings=tuple(args.phrasings),
-        )  # fmt: skip
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        bar = Progress(TextColumn("2. profile"), BarColumn(), MofNCompleteColumn(),
-                       console=console, disable=args.progress != "rich")  # fmt: skip
-        task = bar.add_task("profile", total=None)
-        with _live(bar, console, args.progress):
-            profile = run_profile(
-                backend, load_survey(), config,
-                progress=lambda done, total, _r: bar.update(task, completed=done, total=total),
-            )  # fmt: skip
-        table = profile_table(profile)
-        table.title = f"2. profile of {backend.model_name} ({table.title})"
-        console.print(table)
-        from agents.llm_agent import LLMAgent
-
-        agents["llm"] = LLMAgent(backend)
-    try:
-        means = scenario_runs(console, agents, args.episodes, args.progress)
-    finally:
-        if "llm" in agents:
-            agents["llm"].backend.close()
-    console.print(scenario_table(means))
-    import json
-
-    (args.out / "scenario_means.json").write_text(json.dumps(means, indent=2) + "\n")
+        for line in honest_lines(report, args.value, align_run):
+            console.print(f"- {line}", highlight=False)
+    failed = f"; {summary.failed} units failed (rerun to retry)" if summary.failed else ""
     console.print(
-        f"[bold]done in {time.perf_counter() - started:.0f} s[/]; outputs in {args.out}\n"
-        "Next: align the model on one value and compare, e.g.\n"
-        "  s2b align --value benevolence_caring --direction up --delta 2\n"
-        "  s2b demo --adapter runs/align/<run>/adapter --out runs/demo-aligned",
+        f"[bold]done in {time.perf_counter() - started:.0f} s[/]{failed}; report: {path} "
+        f"(plots beside it)",
         highlight=False,
+        soft_wrap=True,
     )
     return 0

@@ -55,7 +55,7 @@ def print_headline(summary: Any, console: Console, title: str = "headline") -> N
     n_ok = len(run.records) - len(run.failed)
     console.print(f"units: {n_ok} ok, {len(run.failed)} failed", highlight=False)
     for line in moved_lines(summary):
-        console.print(f"- {line}", highlight=False, soft_wrap=True)
+        console.print(f"- {line}", highlight=False)
 
 
 def report(args: argparse.Namespace, console: Console) -> int:

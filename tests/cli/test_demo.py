@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -20,12 +21,11 @@ from tests.conftest import console_text
 
 
 def test_demo_without_the_model(console, tmp_path) -> None:
-    code = main(
-        ["demo", "--no-model", "--out", str(tmp_path), "--progress", "off"], console=console
-    )
+    quick = ["demo", "--no-model", "--quick", "--out", str(tmp_path), "--progress", "off"]
+    code = main(quick, console=console)
     out = console_text(console)
     assert code == 0, out
-    assert "1. own games" in out and "3. out of domain" in out
+    assert "1. own games" in out and "3. bench" in out
     # Each own game's row is checked against its data files, not the env: the events its route
     # file says each command fires, summed with the effects in the game's annotation table, and
     # the score and outcome the route file declares.
@@ -46,47 +46,64 @@ def test_demo_without_the_model(console, tmp_path) -> None:
             )
             assert row[2] == f"{walk.score}/{max_score.group(1)}"
             assert [float(x) for x in row[3:]] == list(expected.values()), (game, route)
-    means = json.loads((tmp_path / "scenario_means.json").read_text())
-    assert set(means) == {"dilemma", "judgment"} and set(means["dilemma"]) == {"random"}
-    assert any(v != 0 for v in means["dilemma"]["random"].values())
+    # The bench: the random agent on one own game, both scenario kinds and a Jiminy game.
+    units = [
+        json.loads(line) for line in (tmp_path / "bench" / "units.jsonl").read_text().splitlines()
+    ]
+    envs = {u["env"] for u in units}
+    assert {"dilemma", "judgment", "jiminy-zork1"} <= envs and {u["agent"] for u in units} == {
+        "random"
+    }
+    assert len(units) == len(envs) * 2 and all(u["status"] == "ok" for u in units)
+    assert "3. bench: reward" in out and (tmp_path / "bench" / "report.md").is_file()
     assert max(len(line) for line in out.splitlines()) <= 80
+    # A rerun continues: nothing is played twice.
+    assert main(quick, console=console) == 0
+    again = (tmp_path / "bench" / "units.jsonl").read_text().splitlines()
+    assert len(again) == len(units)
 
 
-def test_demo_with_the_default_model(console, tmp_path) -> None:
+def test_demo_aligns_then_benches_base_against_aligned(console, tmp_path) -> None:
     pytest.importorskip("transformers", reason="needs s2b[llm]")
-    code = main(["demo", "--out", str(tmp_path), "--episodes", "2", "--progress", "off",
-                 "--values", "benevolence_caring", "power_dominance", "--phrasings", "portrait"],
-                console=console)  # fmt: skip
+    code = main(["demo", "--quick", "--out", str(tmp_path), "--progress", "off",
+                 "--values", "power_dominance", "hedonism"], console=console)  # fmt: skip
     out = console_text(console)
     assert code == 0, out
-    assert "2. profile of" in out
-    profile = json.loads((tmp_path / "profile" / "profile.json").read_text())
-    assert profile["complete"]
-    assert [row["value"] for row in profile["values"]] == ["power_dominance", "benevolence_caring"]
-    means = json.loads((tmp_path / "scenario_means.json").read_text())
-    assert set(means["judgment"]) == {"random", "llm"}
+    results = json.loads((tmp_path / "align" / "results.json").read_text())
+    assert results["moved_values"] == ["power_dominance"] and results["direction"] == "down"
+    target = results["target"]
+    assert f"held-out survey shift {target['mean']:+.2f}" in out
+    bench = json.loads((tmp_path / "bench" / "bench.json").read_text())["config"]
+    aligned = next(a for a in bench["agents"] if a["name"] == "aligned")
+    assert Path(aligned["adapter"]).resolve() in (
+        (tmp_path / "align").resolve(),
+        (tmp_path / "align" / "adapter").resolve(),
+    )
+    units = [
+        json.loads(line) for line in (tmp_path / "bench" / "units.jsonl").read_text().splitlines()
+    ]
+    assert {u["agent"] for u in units} == {"random", "base", "aligned"}
+    report = (tmp_path / "bench" / "report.md").read_text()
+    assert "### Per value: aligned − base" in report and "survey held-out (in domain)" in report
+    # The honest lines: the trained value's survey shift and its behaviour shift per env.
+    assert "power_dominance on held-out survey items:" in out
+    assert re.search(
+        r"power_dominance in behaviour on dilemma: aligned − base .* (moved|did not move)", out
+    )
 
 
-def test_demo_with_an_adapter_profiles_and_plays_the_adapter(console, tmp_path, lora_adapter):
-    """``--adapter``: the demo's profile is the adapter's, as ``s2b profile --adapter`` gives it."""
-    small = ["--values", "power_dominance", "--phrasings", "portrait"]
-    code = main(["demo", "--adapter", str(lora_adapter), "--out", str(tmp_path / "demo"),
-                 "--episodes", "1", "--progress", "off", *small], console=console)  # fmt: skip
+def test_demo_with_an_adapter_benches_that_adapter(console, tmp_path, lora_adapter):
+    code = main(["demo", "--quick", "--adapter", str(lora_adapter), "--out", str(tmp_path),
+                 "--progress", "off"], console=console)  # fmt: skip
     assert code == 0, console_text(console)
-    demo = json.loads((tmp_path / "demo" / "profile" / "profile.json").read_text())
-    code = main(["profile", "--adapter", str(lora_adapter), "--items", "heldout",
-                 "--out", str(tmp_path / "direct"), *small], console=console)  # fmt: skip
-    assert code == 0, console_text(console)
-    direct = json.loads((tmp_path / "direct" / "profile.json").read_text())
-    assert demo["values"][0]["mean"] == pytest.approx(direct["values"][0]["mean"], abs=1e-6)
-    code = main(["profile", "--items", "heldout", "--out", str(tmp_path / "base"), *small],
-                console=console)  # fmt: skip
-    base = json.loads((tmp_path / "base" / "profile.json").read_text())
-    assert abs(demo["values"][0]["mean"] - base["values"][0]["mean"]) > 1e-3  # really the adapter
-    means = json.loads((tmp_path / "demo" / "scenario_means.json").read_text())
-    assert set(means["judgment"]) == {"random", "llm"}
+    assert not (tmp_path / "align").exists()
+    bench = json.loads((tmp_path / "bench" / "bench.json").read_text())["config"]
+    aligned = next(a for a in bench["agents"] if a["name"] == "aligned")
+    assert Path(aligned["adapter"]).resolve() == lora_adapter.resolve()
 
 
 def test_demo_rejects_bad_options(console, tmp_path) -> None:
     assert main(["demo", "--episodes", "0", "--out", str(tmp_path)], console=console) == 2
     assert "--episodes must be >= 1" in console_text(console)
+    assert main(["demo", "--value", "greed", "--out", str(tmp_path)], console=console) == 2
+    assert "--value: expected a value id" in console_text(console)
