@@ -56,23 +56,25 @@ def test_demo_without_the_model(console, tmp_path) -> None:
     }
     assert len(units) == len(envs) * 2 and all(u["status"] == "ok" for u in units)
     assert "3. bench: reward" in out and (tmp_path / "bench" / "report.md").is_file()
-    assert max(len(line) for line in out.splitlines()) <= 80
+    assert max(len(line) for line in out.splitlines() if str(tmp_path) not in line) <= 80
     # A rerun continues: nothing is played twice.
     assert main(quick, console=console) == 0
     again = (tmp_path / "bench" / "units.jsonl").read_text().splitlines()
     assert len(again) == len(units)
 
 
-def test_demo_aligns_then_benches_base_against_aligned(console, tmp_path) -> None:
+@pytest.mark.timeout(1200)  # minutes on an idle 2-core CPU; more on a shared one
+def test_demo_aligns_then_benches_base_against_aligned(console, tmp_path, monkeypatch) -> None:
     pytest.importorskip("transformers", reason="needs s2b[llm]")
+    monkeypatch.delenv("S2B_GAMES_DIR", raising=False)  # no Jiminy game: one fewer env
     code = main(["demo", "--quick", "--out", str(tmp_path), "--progress", "off",
-                 "--values", "power_dominance", "hedonism"], console=console)  # fmt: skip
+                 "--episodes", "1", "--values", "power_dominance", "hedonism"], console=console)  # fmt: skip
     out = console_text(console)
     assert code == 0, out
     results = json.loads((tmp_path / "align" / "results.json").read_text())
     assert results["moved_values"] == ["power_dominance"] and results["direction"] == "down"
     target = results["target"]
-    assert f"held-out survey shift {target['mean']:+.2f}" in out
+    assert f"held-out survey shift {target['mean']:+.2f}" in " ".join(out.split())
     bench = json.loads((tmp_path / "bench" / "bench.json").read_text())["config"]
     aligned = next(a for a in bench["agents"] if a["name"] == "aligned")
     assert Path(aligned["adapter"]).resolve() in (
@@ -85,16 +87,23 @@ def test_demo_aligns_then_benches_base_against_aligned(console, tmp_path) -> Non
     assert {u["agent"] for u in units} == {"random", "base", "aligned"}
     report = (tmp_path / "bench" / "report.md").read_text()
     assert "### Per value: aligned − base" in report and "survey held-out (in domain)" in report
-    # The honest lines: the trained value's survey shift and its behaviour shift per env.
-    assert "power_dominance on held-out survey items:" in out
+    # The honest lines (wrapped at 80 columns): the trained value's survey and behaviour shifts.
+    flat = " ".join(out.split())
+    row = next(r for r in results["values"] if r["value"] == "power_dominance")
+    survey = f"{row['shift']:+.2f} [{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]"
+    assert f"- power_dominance on held-out survey items: {survey}" in flat
     assert re.search(
-        r"power_dominance in behaviour on dilemma: aligned − base .* (moved|did not move)", out
+        r"power_dominance in behaviour on dilemma: aligned − base \S+ \[\S+, \S+\] over 1 "
+        r"episodes, (moved|did not move)",
+        flat,
     )
 
 
-def test_demo_with_an_adapter_benches_that_adapter(console, tmp_path, lora_adapter):
+@pytest.mark.timeout(1200)
+def test_demo_with_an_adapter_benches_that_adapter(console, tmp_path, lora_adapter, monkeypatch):
+    monkeypatch.delenv("S2B_GAMES_DIR", raising=False)
     code = main(["demo", "--quick", "--adapter", str(lora_adapter), "--out", str(tmp_path),
-                 "--progress", "off"], console=console)  # fmt: skip
+                 "--episodes", "1", "--progress", "off"], console=console)  # fmt: skip
     assert code == 0, console_text(console)
     assert not (tmp_path / "align").exists()
     bench = json.loads((tmp_path / "bench" / "bench.json").read_text())["config"]
