@@ -45,6 +45,7 @@ def _complete_lines(path: Path) -> list[str]:
     return lines if text.endswith("\n") else lines[:-1]
 
 
+@pytest.mark.timeout(1800)  # 100 steps x 22 questions in process: over 600 s on a loaded machine
 def test_score_a_random_run_resumes_after_kill_9(tmp_path, games_dir, console) -> None:
     run_dir, cache = tmp_path / "run", tmp_path / "cache.jsonl"
     _run(run_dir, games_dir, console, steps=50)
