@@ -316,7 +316,8 @@ def moved_lines(summary: Summary) -> list[str]:
             if not keyed:
                 continue
             keyed.sort(key=lambda item: metric_order(item[0]))
-            moved = [f"{m} {s.format(signed=True)}" for m, s in keyed if s.excludes_zero]
+            moved = [f"{m} {s.format(signed=True)}{' (episodes alike)' if s.low == s.high else ''}"
+                     for m, s in keyed if s.excludes_zero]  # fmt: skip
             where = "all envs pooled" if env == "all" else env
             lines.append(
                 f"{agent} vs {base} on {where}: "

@@ -207,6 +207,9 @@ def honest_lines(summary: Any, value: str, align_run: Path | None) -> list[str]:
             continue
         where = "all envs pooled" if env == "all" else env
         verdict = "moved" if s.excludes_zero else "did not move (interval includes 0)"
+        if s.excludes_zero and s.low == s.high:
+            verdict += (" (every episode gave the same difference: a greedy agent repeating one"
+                        " trajectory, so the interval says nothing about chance)")  # fmt: skip
         lines.append(f"{value} in behaviour on {where}: aligned − base "
                      f"{s.format(signed=True)} over {s.n} episodes, {verdict}")  # fmt: skip
     return lines
