@@ -33,6 +33,8 @@ class AlignInfo:
         survey: Value -> held-out survey shift, aligned − base.
         vs_placebo: Value -> held-out survey difference, aligned − placebo.
         verdict: The run's average-answer check verdict.
+        recipe: The training targets' recipe, ``(anchors, moved_target)`` (``hard``/``soft``,
+            ``shifted``/``onehot``): a placebo stands in only for a run of the same recipe.
     """
 
     run: Path
@@ -43,6 +45,7 @@ class AlignInfo:
     survey: dict[str, Interval] = field(default_factory=dict)
     vs_placebo: dict[str, Interval] = field(default_factory=dict)
     verdict: str | None = None
+    recipe: tuple[str, str] = ("hard", "shifted")
 
     def describe(self) -> str:
         """One phrase: what the run trained (``power_dominance down, verdict average-only``)."""
@@ -116,15 +119,24 @@ def _read(run: Path) -> AlignInfo:
         survey=_rows(results.get("values"), "shift", path),
         vs_placebo=_rows((results.get("vs_placebo") or {}).get("values"), "diff", path),
         verdict=check.get("verdict") if isinstance(check, Mapping) else None,
+        recipe=(
+            str(targets.get("anchors") or "hard"),
+            str(targets.get("moved_target") or "shifted"),
+        ),
     )
 
 
 def matching_placebo(info: AlignInfo, others: Mapping[str, AlignInfo]) -> str | None:
     """The agent whose adapter is this run's placebo: the run named by its ``placebo_run``, else
-    a placebo run of the same values and direction; ``None`` for a placebo or when none is."""
+    a placebo run of the same values, direction and anchors recipe; ``None`` for a placebo or when
+    none is."""
     if info.placebo:
         return None
+    named = [name for name, o in others.items()
+             if o.placebo and info.placebo_run and o.run == info.placebo_run]  # fmt: skip
+    if named:
+        return named[0]
     same = [name for name, o in others.items()
-            if o.placebo and o.values == info.values and o.direction == info.direction]  # fmt: skip
-    named = [name for name in same if info.placebo_run and others[name].run == info.placebo_run]
-    return (named or same or [None])[0]
+            if o.placebo and o.values == info.values and o.direction == info.direction
+            and o.recipe[0] == info.recipe[0]]  # fmt: skip
+    return (same or [None])[0]

@@ -248,3 +248,27 @@ def test_report_of_a_real_bench_run(tmp_path, console, games_dir) -> None:
             ("0", "0", "0", "1")
         }
     assert (run / "tradeoff.png").is_file() and "immorality" in (run / "report.md").read_text()
+
+
+def test_an_unnamed_placebo_stands_in_only_for_a_run_of_the_same_anchors(tmp_path) -> None:
+    from agents.bench.align_info import find_align_run, matching_placebo
+
+    hard = align_run(tmp_path / "hard-placebo", placebo=True, shift=0.1)
+    soft = align_run(tmp_path / "soft-placebo", placebo=True, shift=0.0)
+    text = (tmp_path / "soft-placebo" / "config.yaml").read_text()
+    (tmp_path / "soft-placebo" / "config.yaml").write_text(
+        text.replace("targets:\n", "targets:\n  anchors: soft\n")
+    )
+    aligned = align_run(tmp_path / "soft-run", placebo=False, shift=0.7)
+    text = (tmp_path / "soft-run" / "config.yaml").read_text()
+    (tmp_path / "soft-run" / "config.yaml").write_text(
+        text.replace("targets:\n", "targets:\n  anchors: soft\n")
+    )
+    infos = {name: find_align_run(path, tmp_path) for name, path in
+             (("hard-plac", hard), ("soft-plac", soft))}  # fmt: skip
+    assert matching_placebo(find_align_run(aligned, tmp_path), infos) == "soft-plac"
+    # The hard placebo alone is no control for a soft run.
+    assert (
+        matching_placebo(find_align_run(aligned, tmp_path), {"hard-plac": infos["hard-plac"]})
+        is None
+    )
