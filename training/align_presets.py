@@ -10,11 +10,10 @@ from typing import Any
 
 #: Named starting points; each overrides the dataclass defaults, section by section.
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
-    # The recipe measured on SmolLM2-135M-Instruct with 2 CPU cores (docs/align.md). Made 3.5x
-    # faster in issue 16 (T1 in docs/benchmarks.md): logits at the answer only, bfloat16
-    # autocast, batches of one phrasing whose shared prefix runs once, no LoRA dropout. Its one
-    # full run reproduced the recorded target shift but learned mostly the average answer, where
-    # the float32 recipe with dropout 0.05 and mixed batches was item-specific ("Speed").
+    # The recipe measured on SmolLM2-135M-Instruct with 2 CPU cores (docs/align.md), faster
+    # since issue 16 (T1 in docs/benchmarks.md): logits at the answer only, bfloat16 autocast, no
+    # LoRA dropout; item-specific in its full run. Batches of one phrasing (shared_prefix) were
+    # faster still but learned mostly the average answer here ("Speed"), so they are off.
     "cpu": {
         "data": {"n_anchor_values": 2, "train_items_per_value": 8},
         "lora": {"lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.0},
@@ -28,7 +27,6 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "device": "cpu",
             "answer_only_loss": True,
             "bf16_autocast": True,
-            "shared_prefix": True,
         },
     },
     # A few minutes on a 2-core CPU, for s2b demo: one phrasing (portrait) for training and the

@@ -171,7 +171,12 @@ def test_presets_and_precedence(tmp_path: Path) -> None:
     assert (cpu.train.learning_rate, cpu.train.lr_scheduler) == (1.5e-3, "cosine")
     assert (cpu.train.batch_size, cpu.train.epochs, cpu.train.threads) == (8, 12.0, 1)
     assert cpu.train.answer_only_loss and cpu.train.bf16_autocast and cpu.train.dtype == "float32"
-    assert cpu.train.shared_prefix
+    assert (
+        not cpu.train.shared_prefix
+        and build_config(
+            preset="demo", overrides={"values": ("power_dominance",)}
+        ).train.shared_prefix
+    )
     demo = build_config(preset="demo", overrides={"values": ("power_dominance",)})
     assert demo.data.phrasings == ("portrait",) and demo.lora.lora_dropout == 0.0
     assert demo.train.device == "cpu" and demo.train.bf16_autocast
