@@ -23,7 +23,6 @@ from agents.bench.config import BenchConfig
 from agents.bench.executor import Executor, LocalExecutor
 from agents.bench.store import BenchStore
 from agents.bench.units import plan_units
-from s2b_env.errors import S2BError
 
 
 @dataclass
@@ -85,13 +84,8 @@ def _server(config: BenchConfig, log_path: Path) -> Iterator[BenchConfig]:
 def make_executor(config: BenchConfig) -> Executor:
     """The executor ``config.executor`` names."""
     if config.executor == "ray":
-        try:
-            from agents.bench.ray_executor import RayExecutor
-        except ImportError:
-            raise S2BError(
-                "executor ray is not in this s2b yet (agents/bench/ray_executor.py); use "
-                "executor: local"
-            ) from None
+        from agents.bench.ray_executor import RayExecutor  # imports ray itself, lazily
+
         return RayExecutor(address=config.ray_address)
     return LocalExecutor()
 
