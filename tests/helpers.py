@@ -20,3 +20,15 @@ def rollout(env: gym.Env, seed: int, steps: int) -> list[tuple]:
         if terminated or truncated:
             break
     return trace
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` for a child that a test interrupts with SIGINT (as Ctrl-C does).
+
+    A job that a non-interactive shell starts in the background (``cmd &``) inherits SIGINT
+    *ignored*, and so would every child it spawns: Python then installs no KeyboardInterrupt
+    handler and the signal does nothing. The child gets the default disposition, as in a terminal.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

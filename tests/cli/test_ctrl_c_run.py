@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tests.helpers import default_sigint
 from tests.s2b_env.watchdog_room import build_watchdog_room
 
 
@@ -36,7 +37,7 @@ def test_ctrl_c_in_a_hang_stops_the_run_and_it_resumes(room_games: Path, tmp_pat
     ]  # fmt: skip
     env = dict(os.environ, PYTHONPATH=str(REPO))
     process = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True,
-                               stderr=subprocess.STDOUT)  # fmt: skip
+                               stderr=subprocess.STDOUT, preexec_fn=default_sigint)  # fmt: skip
     try:
         trajectory = out / "trajectory.jsonl"
         deadline = time.monotonic() + 60

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tests.helpers import default_sigint
 from tests.s2b_env.watchdog_room import build_watchdog_room
 
 SCRIPT = textwrap.dedent(
@@ -51,6 +52,7 @@ def _interrupt(room: Path, timeout: str) -> tuple[str, float]:
     process = subprocess.Popen(
         [sys.executable, "-c", SCRIPT, str(room), timeout],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=default_sigint,
     )  # fmt: skip
     try:
         assert process.stdout is not None
