@@ -195,15 +195,7 @@ def play_unit(config: BenchConfig, spec: UnitSpec, cache: dict[str, Any]) -> dic
     result = summary.episodes[0].to_dict()
     judged = result.get("metrics", {}).get("judged_value_totals")
     return {
-        "type": "unit",
-        "format": RECORD_FORMAT,
-        "unit_id": spec.unit_id,
-        "agent": spec.agent,
-        "env": spec.env,
-        "env_id": summary.env_id,
-        "seed": spec.seed,
-        "episode": spec.episode,
-        "reset_seed": seed,
+        **_record_head(spec, summary.env_id),
         "status": "ok",
         "attempts": 1,
         "error": None,
@@ -217,15 +209,7 @@ def play_unit(config: BenchConfig, spec: UnitSpec, cache: dict[str, Any]) -> dic
 def failed_record(config: BenchConfig, spec: UnitSpec, error: str, attempts: int) -> dict[str, Any]:
     """The record of a unit that failed ``attempts`` times (``error``: one line)."""
     return {
-        "type": "unit",
-        "format": RECORD_FORMAT,
-        "unit_id": spec.unit_id,
-        "agent": spec.agent,
-        "env": spec.env,
-        "env_id": _env_id(config, spec.env),
-        "seed": spec.seed,
-        "episode": spec.episode,
-        "reset_seed": reset_seed(spec),
+        **_record_head(spec, _env_id(config, spec.env)),
         "status": "failed",
         "attempts": attempts,
         "error": " ".join(str(error).split())[:500],
@@ -233,6 +217,21 @@ def failed_record(config: BenchConfig, spec: UnitSpec, error: str, attempts: int
         "verdicts": None,
         "judged": None,
         "seconds": 0.0,
+    }
+
+
+def _record_head(spec: UnitSpec, env_id: str) -> dict[str, Any]:
+    """The fields every unit record starts with: what the unit is."""
+    return {
+        "type": "unit",
+        "format": RECORD_FORMAT,
+        "unit_id": spec.unit_id,
+        "agent": spec.agent,
+        "env": spec.env,
+        "env_id": env_id,
+        "seed": spec.seed,
+        "episode": spec.episode,
+        "reset_seed": reset_seed(spec),
     }
 
 
