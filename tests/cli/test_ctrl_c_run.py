@@ -11,19 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import REPO
 from tests.helpers import default_sigint
-from tests.s2b_env.watchdog_room import build_watchdog_room
-
-
-@pytest.fixture(scope="module")
-def room_games(tmp_path_factory) -> Path:
-    games = tmp_path_factory.mktemp("games")
-    (games / "jericho").mkdir()
-    build_watchdog_room(games / "jericho")
-    return games
 
 
 def test_ctrl_c_in_a_hang_stops_the_run_and_it_resumes(room_games: Path, tmp_path: Path) -> None:

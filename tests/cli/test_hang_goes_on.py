@@ -9,21 +9,11 @@ import json
 from io import StringIO
 from pathlib import Path
 
-import pytest
 from rich.console import Console
 
 from s2b.cli import main
-from tests.s2b_env.watchdog_room import build_watchdog_room
 
 COMMANDS = ["take box", "spin lever", "inventory", "drop box"]
-
-
-@pytest.fixture(scope="module")
-def room_games(tmp_path_factory) -> Path:
-    games = tmp_path_factory.mktemp("games")
-    (games / "jericho").mkdir()
-    build_watchdog_room(games / "jericho")
-    return games
 
 
 def _cli(*argv: str) -> tuple[int, str]:
