@@ -185,6 +185,29 @@ def test_walkthrough_reaches_its_ending_with_the_expected_events(game, route):
     env.close()
 
 
+@pytest.mark.parametrize(("game", "route"), ROUTES)
+def test_no_event_fires_twice_when_its_command_is_repeated(game, route):
+    """docs/own-games.md: "make sure each event fires only once". Repeating a marked command right
+    after it (the exploit a value-shaped learner finds: The Lantern Fair's 'help tinker' paid its
+    marker again and again once the tinker sat on the green) must mark nothing more."""
+    walk = load_walkthrough(ib.walkthrough_files(game)[route])
+    env = gym.make(f"s2b/s2b-{game}-v0")
+    for i, (command, events) in enumerate(zip(walk.commands, walk.events, strict=True)):
+        if not events or i == len(walk.commands) - 1:
+            continue
+        env.reset(seed=0)
+        for earlier in walk.commands[: i + 1]:
+            env.step(earlier)
+        for _ in range(2):
+            *_, terminated, _, info = env.step(command)
+            assert info["value_events"] == [], f"step {i + 1} {command!r} repeated: {info}"
+            if terminated:
+                break
+        history = env.unwrapped.event_history
+        assert len(history) == len(set(history)), history
+    env.close()
+
+
 def test_missing_the_ferry_is_a_loss():
     env = S2BGameEnv("lastferry")
     env.reset(seed=1)
