@@ -53,6 +53,8 @@ class StudyConfig:
         encoder: DRRN encoder, ``"bag"`` or ``"gru"``.
         gamma: Discount.
         learning_rate: Adam's step size.
+        target_update: Gradient updates between target-network copies (0: no target network;
+            see :class:`~agents.drrn.trainer.TrainConfig`).
         axis: The value signal on the Pareto plot's x axis (default: the first signal a shaping
             names; ``bad_others`` is shown as immorality).
         games_dir: Games directory for Jericho and Jiminy games.
@@ -70,6 +72,7 @@ class StudyConfig:
     encoder: str = "bag"
     gamma: float = 0.9
     learning_rate: float = 1e-3
+    target_update: int = 200
     axis: str | None = None
     games_dir: str | None = None
     env_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -92,6 +95,8 @@ class StudyConfig:
         for name in ("steps", "max_episode_steps", "eval_episodes"):
             if getattr(self, name) < 1:
                 raise S2BError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.target_update < 0:
+            raise S2BError(f"target_update must be >= 0, got {self.target_update}")
         self.shapings = [format_weights(parse_weights(s)) for s in self.shapings]
         if len(set(self.shapings)) != len(self.shapings):
             raise S2BError(f"shapings must differ, got {self.shapings}")
@@ -171,6 +176,7 @@ def run_unit(
                 max_episode_steps=config.max_episode_steps,
                 gamma=config.gamma,
                 learning_rate=config.learning_rate,
+                target_update=config.target_update,
             )
             trainer = DRRNTrainer(agent, train_config, seed=unit.seed)
             curve_path = folder / "curve.jsonl"

@@ -114,8 +114,11 @@ def write_report(config: Any, out: Path) -> dict[str, Any]:
     lines = [
         f"# Study: {config.env}",
         "",
-        f"DRRN ({config.encoder} encoders), {config.steps} training steps per unit, episodes of at "
-        f"most {config.max_episode_steps} steps, candidates: {config.candidates}; evaluation: "
+        f"DRRN ({config.encoder} encoders, gamma {config.gamma}, learning rate "
+        f"{config.learning_rate}, target network "
+        + (f"copied every {config.target_update} updates" if config.target_update else "off")
+        + f"), {config.steps} training steps per unit, episodes of at most "
+        f"{config.max_episode_steps} steps, candidates: {config.candidates}; evaluation: "
         f"{config.eval_episodes} episodes per unit at epsilon {config.eval_epsilon}. Seeds: "
         f"{config.seeds}. Means over seeds with 95% t intervals (n = seeds).",
         "",

@@ -10,6 +10,7 @@ records keep the game's own return (``info["original_reward"]``) and the value s
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -44,6 +45,9 @@ class TrainConfig:
         learning_starts: Updates start once the replay holds this many transitions.
         update_every: One update every this many env steps.
         clip_grad: Gradient norm clip.
+        target_update: Gradient updates between copies of the network into the target network
+            that computes the bootstrap ``max_a' Q(s', a')`` (Mnih et al. 2015); 0 bootstraps from
+            the network being trained.
     """
 
     steps: int = 2000
@@ -59,6 +63,7 @@ class TrainConfig:
     learning_starts: int = 64
     update_every: int = 1
     clip_grad: float = 5.0
+    target_update: int = 200
 
     def __post_init__(self) -> None:
         for name in ("steps", "max_episode_steps", "batch_size", "replay_capacity", "update_every"):
@@ -69,6 +74,8 @@ class TrainConfig:
         for name in ("epsilon_start", "epsilon_end"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if self.target_update < 0:
+            raise ValueError(f"target_update must be >= 0, got {self.target_update}")
 
     def epsilon(self, step: int) -> float:
         """Exploration at a global step (linear decay, then flat)."""
@@ -186,6 +193,9 @@ class DRRNTrainer:
             self.config.replay_capacity, self.config.priority_fraction, seed=seed
         )
         self.optimizer = torch.optim.Adam(agent.net.parameters(), lr=self.config.learning_rate)
+        #: The bootstrap network (``agent.net`` itself without ``target_update``).
+        self.target = copy.deepcopy(agent.net) if self.config.target_update else agent.net
+        self.updates = 0
         agent.reseed(seed)
 
     def update(self) -> float | None:
@@ -201,7 +211,9 @@ class DRRNTrainer:
             live = [t for t in batch if not t.done and t.next_candidates]
             next_max = torch.zeros(len(batch))
             if live:
-                qs = net.q_values([t.next_state for t in live], [t.next_candidates for t in live])
+                qs = self.target.q_values(
+                    [t.next_state for t in live], [t.next_candidates for t in live]
+                )
                 maxes = torch.stack([x.max() for x in qs])
                 rows = [i for i, t in enumerate(batch) if not t.done and t.next_candidates]
                 next_max[torch.as_tensor(rows)] = maxes
@@ -213,6 +225,9 @@ class DRRNTrainer:
         torch.nn.utils.clip_grad_norm_(net.parameters(), c.clip_grad)
         self.optimizer.step()
         net.eval()
+        self.updates += 1
+        if c.target_update and self.updates % c.target_update == 0:
+            self.target.load_state_dict(net.state_dict())
         return loss.item()
 
     def train(self, env: Any, *, on_episode: EpisodeCallback | None = None) -> TrainSummary:

@@ -41,6 +41,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="candidate actions: every walkthrough command and the basic moves (fast), "
         "walkthrough:N (only the first N commands of each route) or valid (valid-action detection; slow)",
     )
+    parser.add_argument(
+        "--target-update",
+        type=int,
+        default=200,
+        help="gradient updates between copies of the DRRN into its target network, which "
+        "computes the bootstrap max Q(s', a') (default 200; 0: no target network)",
+    )
     parser.add_argument("--encoder", choices=("bag", "gru"), default="bag", help="DRRN encoders")
     parser.add_argument("--axis", default=None, help="value signal on the Pareto plot's x axis")
     parser.add_argument("--workers", type=int, default=1, help="units run at once (processes)")
@@ -80,6 +87,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         eval_episodes=args.eval_episodes,
         candidates=args.candidates,
         encoder=args.encoder,
+        target_update=args.target_update,
         axis=args.axis,
         games_dir=str(args.games_dir) if args.games_dir else None,
         env_kwargs=parse_env_args(args.env_arg),

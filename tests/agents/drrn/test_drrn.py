@@ -8,6 +8,7 @@ import itertools
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 
 import s2b_env
 from agents.base import Agent
@@ -44,7 +45,9 @@ def trained(tmp_path_factory):
     its saved file."""
     env = _env(actions=SMALL)
     agent = DRRNAgent(DRRNNetConfig(encoder="bag", embed_dim=16, hidden_dim=32), seed=0)
-    config = TrainConfig(steps=40, max_episode_steps=10, learning_starts=8, learning_rate=3e-3)
+    config = TrainConfig(
+        steps=40, max_episode_steps=10, learning_starts=8, learning_rate=3e-3, target_update=10
+    )
     trainer = DRRNTrainer(agent, config, seed=0)
     summary = trainer.train(env)
     pier, pier_info = _play(env, ["south", "south"])
@@ -171,6 +174,38 @@ def test_epsilon_decays_linearly_then_stays():
     assert [round(config.epsilon(s), 3) for s in (0, 25, 50, 90)] == [1.0, 0.55, 0.1, 0.1]
     with pytest.raises(ValueError, match="gamma"):
         TrainConfig(gamma=2.0)
+
+
+def _params(net) -> list:
+    return [p.detach().clone() for p in net.parameters()]
+
+
+def _same(a, b) -> bool:
+    return all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_target_network_gives_the_bootstrap_and_is_copied_every_n_updates():
+    agent = DRRNAgent(DRRNNetConfig(encoder="bag", embed_dim=8, hidden_dim=8), seed=0)
+    config = TrainConfig(learning_starts=1, batch_size=1, priority_fraction=0.0, target_update=3)
+    trainer = DRRNTrainer(agent, config, seed=0)
+    assert trainer.target is not agent.net and _same(_params(trainer.target), _params(agent.net))
+    step = Transition((5, 6), (7,), 1.0, (8, 9), ((10,), (11, 12)), False)
+    trainer.replay.add(step)
+    initial = _params(agent.net)
+    for _ in range(2):
+        with torch.no_grad():  # the loss a hand-computed Q-learning target gives
+            q = agent.net.q_values([step.state], [[step.action]])[0][0]
+            boot = trainer.target.q_values([step.next_state], [step.next_candidates])[0].max()
+            want = torch.nn.functional.smooth_l1_loss(q, step.reward + config.gamma * boot)
+        assert trainer.update() == pytest.approx(want.item(), rel=1e-5)
+        assert _same(_params(trainer.target), initial)  # not copied before the 3rd update
+        assert not _same(_params(agent.net), initial)
+    trainer.update()
+    assert _same(_params(trainer.target), _params(agent.net))
+    # without a target network the bootstrap is the trained network itself
+    assert DRRNTrainer(agent, TrainConfig(target_update=0)).target is agent.net
+    with pytest.raises(ValueError, match="target_update"):
+        TrainConfig(target_update=-1)
 
 
 def test_tokenize_is_stable_and_bounded():

@@ -81,8 +81,13 @@ def test_study_refuses_another_config_and_executor(tmp_path):
     run_study(_config(shapings=["none"], seeds=[0], steps=5, eval_episodes=1), tmp_path)
     with pytest.raises(S2BError, match=r"another config .*steps"):
         run_study(_config(shapings=["none"], seeds=[0], steps=6, eval_episodes=1), tmp_path)
+    with pytest.raises(S2BError, match=r"another config .*target_update"):
+        run_study(_config(shapings=["none"], seeds=[0], steps=5, eval_episodes=1,
+                          target_update=0), tmp_path)  # fmt: skip
     with pytest.raises(S2BError, match="executor must be one of"):
         run_study(_config(), tmp_path / "r", executor="dask")
+    with pytest.raises(S2BError, match="target_update must be >= 0"):
+        _config(target_update=-1)
 
 
 def test_cli_study_bad_shaping_is_exit_2(console, tmp_path):
