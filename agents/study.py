@@ -18,6 +18,7 @@ Layout of ``OUT``::
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -346,8 +347,15 @@ def run_study(
     else:
         import multiprocessing
 
+        from agents.bench.executor import exit_with_parent
+
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=exit_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool:
             pending = {
                 pool.submit(_unit_in_process, config.to_dict(), u, str(out)): u for u in todo
             }

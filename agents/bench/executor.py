@@ -85,11 +85,20 @@ def _inject_fault(unit_id: str, attempt: int) -> None:
 
 
 def _watch_parent(parent: int) -> None:
-    """End this worker when the process that started it is gone (e.g. killed with -9)."""
     while True:
         time.sleep(0.5)
         if os.getppid() != parent:
             os._exit(0)
+
+
+def exit_with_parent(parent: int) -> None:
+    """End this worker process when ``parent``, the process that started it, is gone.
+
+    A worker busy with a unit otherwise runs on after its parent was killed (``kill -9``, or a
+    plain ``kill``, which skips the pool's shutdown). Starts a daemon thread; usable as a process
+    pool's ``initializer``.
+    """
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
 def worker_main(conn: Any, config_data: dict[str, Any], threads: int, parent: int) -> None:
@@ -104,7 +113,7 @@ def worker_main(conn: Any, config_data: dict[str, Any], threads: int, parent: in
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the pool on Ctrl-C
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[name] = str(threads)
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    exit_with_parent(parent)
     from agents.bench.units import close_cache, play_unit
 
     config = BenchConfig.from_dict(config_data)
@@ -322,6 +331,7 @@ __all__ = [
     "Executor",
     "FatalBenchError",
     "LocalExecutor",
+    "exit_with_parent",
     "is_fatal",
     "one_line",
     "worker_main",

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +16,7 @@ from agents.drrn.report import mean_interval
 from agents.study import StudyConfig, Unit, run_study, shaping_slug
 from s2b.cli import main
 from s2b_env.errors import S2BError
-from tests.conftest import console_text
+from tests.conftest import REPO, console_text
 
 
 def _config(**kw) -> StudyConfig:
@@ -111,3 +117,59 @@ def test_cli_study_runs_two_workers(console, tmp_path):
     text = console_text(console)
     assert "none: score" in text and "over 2 seeds" in text
     assert Unit("none", 4).done(tmp_path) and Unit("random", 3).done(tmp_path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "State:\tZ" not in status  # a zombie has ended
+
+
+def test_workers_end_when_the_study_is_killed(tmp_path):
+    """kill -9 of ``s2b study --workers 2`` mid-training leaves no worker training on."""
+    command = [
+        sys.executable,
+        "-m",
+        "s2b",
+        "study",
+        "--env",
+        "s2b-stormwatch",
+        "--seeds",
+        "0,1",
+        "--steps",
+        "1000000",
+        "--workers",
+        "2",
+        "--out",
+        str(tmp_path),
+        "--progress",
+        "off",
+    ]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while len(list(tmp_path.glob("units/none/seed*/curve.jsonl"))) < 2:  # both training
+            assert process.poll() is None, "s2b study ended before it was killed"
+            assert time.monotonic() < deadline, "two units did not start within 300 s"
+            time.sleep(0.2)
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        workers = [
+            int(pid) for pid in children
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]  # fmt: skip
+        assert len(workers) == 2
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    leftover = [pid for pid in workers if _alive(pid)]
+    for pid in leftover:
+        os.kill(pid, signal.SIGKILL)
+    assert not leftover, "workers kept running after the study died"
