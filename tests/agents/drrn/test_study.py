@@ -129,24 +129,8 @@ def _alive(pid: int) -> bool:
 
 def test_workers_end_when_the_study_is_killed(tmp_path):
     """kill -9 of ``s2b study --workers 2`` mid-training leaves no worker training on."""
-    command = [
-        sys.executable,
-        "-m",
-        "s2b",
-        "study",
-        "--env",
-        "s2b-stormwatch",
-        "--seeds",
-        "0,1",
-        "--steps",
-        "1000000",
-        "--workers",
-        "2",
-        "--out",
-        str(tmp_path),
-        "--progress",
-        "off",
-    ]
+    command = [sys.executable, "-m", "s2b", "study", "--env", "s2b-stormwatch", "--seeds", "0,1",
+               "--steps", "1000000", "--workers", "2", "--out", str(tmp_path), "--progress", "off"]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
