@@ -240,11 +240,27 @@ def clean_observation(text: str, limit: int = MAX_OBSERVATION_LENGTH) -> tuple[s
 FROTZ_FILE_SUFFIXES = (".qzl", ".scr", ".rec", ".aux")
 
 
+#: How far a directory's modification time must lie in the past before an unchanged time proves
+#: nothing was written since: file times come from the kernel's coarse clock, which lags the
+#: wall clock by a tick (milliseconds), and some file systems keep whole seconds or two.
+MTIME_SETTLE_NS = 2_000_000_000
+
+
 def _cwd_mtime() -> int | None:
     try:
         return os.stat(".").st_mtime_ns
     except OSError:
         return None
+
+
+def _file_key(entry: os.DirEntry[str]) -> tuple[int, int, int] | None:
+    try:
+        if not entry.is_file(follow_symlinks=False):
+            return None
+        st = entry.stat(follow_symlinks=False)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 class StrayFileGuard:
@@ -253,8 +269,14 @@ class StrayFileGuard:
     Meta-commands never reach the emulator, but a story can still run the Z-machine's ``@save``
     from its own code (Frotz then writes ``<story>.qzl`` into the current directory) or open a
     transcript (Frotz's terminal layer then takes the pending command line as the file's name).
-    After each step the guard compares the directory's modification time (one ``stat``); when it
-    changed, it removes such files written since the guard was made, and says which.
+
+    The guard lists the directory when it is made. A file counts as the game's when its name is
+    one Frotz gives (``<story>.qzl``, ``.scr``, ``.rec``, any ``.aux``, or a command line just
+    sent) and it is new since then or changed (another inode, time or size); files that were
+    there and are untouched are never removed. Timestamps are only compared with themselves,
+    never with the clock, because file times come from a coarser clock than ``time.time_ns``.
+    After a step the guard costs one ``stat`` of the directory: an unchanged modification time
+    that had settled (:data:`MTIME_SETTLE_NS`) when it was read means nothing was written.
 
     Args:
         stem: The story file's name without extension (Frotz's default file name).
@@ -262,15 +284,36 @@ class StrayFileGuard:
 
     def __init__(self, stem: str) -> None:
         self.stem = stem
-        self.since_ns = time.time_ns()
-        self._mtime = _cwd_mtime()
+        self._mtime, self._settled = self._read_mtime()
+        self._before: dict[str, tuple[int, int, int] | None] = {}
+        try:
+            entries = list(os.scandir("."))
+        except OSError:
+            entries = []
+        for entry in entries:
+            self._before[entry.name] = (
+                _file_key(entry) if self._named_by_frotz(entry.name) else None
+            )
 
-    def _is_stray(self, name: str, commands: tuple[str, ...]) -> bool:
+    @staticmethod
+    def _read_mtime() -> tuple[int | None, bool]:
+        mtime = _cwd_mtime()
+        settled = mtime is not None and time.time_ns() - mtime > MTIME_SETTLE_NS
+        return mtime, settled
+
+    def _named_by_frotz(self, name: str) -> bool:
         stem, suffix = os.path.splitext(name)
         suffix = suffix.lower()
-        if suffix in FROTZ_FILE_SUFFIXES and (suffix == ".aux" or stem == self.stem):
-            return True
-        return name in commands
+        return suffix in FROTZ_FILE_SUFFIXES and (suffix == ".aux" or stem == self.stem)
+
+    def _is_stray(self, entry: os.DirEntry[str], commands: tuple[str, ...]) -> bool:
+        name = entry.name
+        if self._named_by_frotz(name):
+            if name not in self._before:
+                return True
+            key = _file_key(entry)
+            return key is not None and key != self._before[name]
+        return name in commands and name not in self._before
 
     def sweep(self, *commands: str) -> list[str]:
         """Remove the game's stray files; returns one warning per file removed.
@@ -279,7 +322,7 @@ class StrayFileGuard:
             *commands: The command lines just sent (a transcript file takes one as its name).
         """
         mtime = _cwd_mtime()
-        if mtime == self._mtime:
+        if mtime is not None and mtime == self._mtime and self._settled:
             return []
         names = tuple(c.strip() for c in commands if c.strip())
         warnings: list[str] = []
@@ -288,16 +331,15 @@ class StrayFileGuard:
         except OSError:
             entries = []
         for entry in entries:
-            if not self._is_stray(entry.name, names):
-                continue
             try:
-                if not entry.is_file() or entry.stat().st_mtime_ns < self.since_ns:
+                if not self._is_stray(entry, names) or not entry.is_file(follow_symlinks=False):
                     continue
                 os.unlink(entry.path)
             except OSError:
                 continue
+            self._before.pop(entry.name, None)
             warnings.append(
                 f"the game wrote the file {entry.name!r} by itself (a save or transcript); removed"
             )
-        self._mtime = _cwd_mtime()
+        self._mtime, self._settled = self._read_mtime()
         return warnings

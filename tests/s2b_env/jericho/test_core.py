@@ -103,6 +103,34 @@ def test_v5_status_line_after_the_prompt_is_parsed_for_unknown_inform_games() ->
     assert info["score"] > 0
 
 
+def test_stray_files_are_found_when_file_times_lag_the_clock(tmp_path, monkeypatch) -> None:
+    # File times come from the kernel's coarse clock, a tick behind time.time_ns(), and a file
+    # written in the same tick leaves the directory's time unchanged (CI once failed the test
+    # below so). Here a game's save carries a time from before the guard was made and the
+    # directory's time is put back: the guard must still find it, and leave the user's files.
+    import os
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "story.qzl").write_text("the user's own save, older")
+    (tmp_path / "notes").write_text("the user's")
+    old = os.stat(tmp_path / "story.qzl").st_mtime_ns - 10**9
+    os.utime(tmp_path / "story.qzl", ns=(old, old))
+    dir_time = os.stat(tmp_path).st_mtime_ns
+    guard = core.StrayFileGuard("story")
+    assert guard.sweep("look") == []
+    before_guard = dir_time - 1_000_000
+    for name in ("story.scr", "game.aux", "start chronicle"):
+        (tmp_path / name).write_text("the game's")
+        os.utime(tmp_path / name, ns=(before_guard, before_guard))
+    os.utime(tmp_path, ns=(dir_time, dir_time))
+    warnings = guard.sweep("start chronicle")
+    assert sorted(w.split("'")[1] for w in warnings) == ["game.aux", "start chronicle", "story.scr"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes", "story.qzl"]
+    (tmp_path / "story.qzl").write_text("the game saved over it")
+    assert [w.split("'")[1] for w in guard.sweep()] == ["story.qzl"]
+    assert guard.sweep("notes") == [] and (tmp_path / "notes").exists()
+
+
 def test_files_a_story_writes_by_itself_are_removed(tmp_path, monkeypatch) -> None:
     # A story can run @save from its own code (seen in the fuzz test on Plundered Hearts): Frotz
     # writes <story>.qzl into the working directory. It can open a transcript: Frotz names the
