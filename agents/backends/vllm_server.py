@@ -8,7 +8,12 @@ vLLM lives in its own virtual environment, ``.venv-vllm`` next to the repository
   point fails on package metadata);
 * ``VLLM_CPU_KVCACHE_SPACE`` (GiB of KV cache) defaults to 2 instead of vLLM's larger default;
 * with LoRA adapters, batched prompt-logprob requests crash the engine unless
-  ``--max-num-seqs 1``, so that is set whenever adapters are served.
+  ``--max-num-seqs 1``, so that is set whenever adapters are served;
+* its compile cache never loads on the CPU (``'function' object has no attribute
+  'finalize_loading'``), so every start without adapters compiles the model again: about 100 s
+  to come up on this machine against about 45 s with ``--enforce-eager``, which serves a little
+  slower (P5 in docs/benchmarks.md). ``eager`` (or the ``S2B_VLLM_EAGER=1`` setting) trades one
+  for the other; with LoRA adapters vLLM never compiles on the CPU.
 
 The server listens on loopback unless told otherwise; any other address needs an API key
 (``api_key``, sent to vLLM in ``VLLM_API_KEY``, never on its command line) unless ``insecure`` is
@@ -47,6 +52,20 @@ def vllm_python() -> Path | None:
     venv = Path(os.environ.get("S2B_VLLM_VENV", _REPO_ROOT / ".venv-vllm")).expanduser()
     python = venv / "bin" / "python"
     return python if python.is_file() else None
+
+
+def eager_setting() -> bool:
+    """The ``S2B_VLLM_EAGER`` setting: ``1``/``true``/``yes`` start servers without compiling.
+
+    Raises:
+        BackendError: The setting holds anything else but ``0``/``false``/``no`` or nothing.
+    """
+    value = os.environ.get("S2B_VLLM_EAGER", "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise BackendError(f"S2B_VLLM_EAGER={value!r}: expected 1 (start eager) or 0")
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -100,6 +119,8 @@ class VLLMServer:
         python: The vLLM venv's Python (default: :func:`vllm_python`).
         api_key: The key clients must send (``Authorization: Bearer KEY``); ``None``: no key.
         insecure: Allow a non-loopback ``host`` without a key.
+        eager: Start without compiling the model (vLLM's ``--enforce-eager``): up sooner, serves
+            slower; for short jobs. ``None``: the ``S2B_VLLM_EAGER`` setting (``1`` for eager).
 
     Raises:
         BackendError: The vLLM venv is missing, or a non-loopback host has no key (and not
@@ -121,6 +142,7 @@ class VLLMServer:
         python: str | Path | None = None,
         api_key: str | None = None,
         insecure: bool = False,
+        eager: bool | None = None,
     ) -> None:
         if api_key is not None and not api_key.strip():
             raise BackendError("api key: expected a non-empty key, got an empty one")
@@ -153,6 +175,7 @@ class VLLMServer:
         self.max_model_len = max_model_len
         self.kv_cache_gib = kv_cache_gib
         self.api_key = api_key
+        self.eager = eager if eager is not None else eager_setting()
         self._log_choice = Path(log_path) if log_path else None
         # Known once started (a fresh private folder is made then, not at construction).
         self.log_path: Path | None = self._log_choice
@@ -180,6 +203,8 @@ class VLLMServer:
             "--disable-log-stats",
             "--uvicorn-log-level", "warning",
         ]  # fmt: skip
+        if self.eager:
+            cmd.append("--enforce-eager")
         if self.adapters:
             rank = max(_adapter_rank(p) for p in self.adapters.values())
             allowed = next((r for r in _LORA_RANKS if r >= rank), None)

@@ -155,3 +155,19 @@ def test_the_key_guards_paths_vllm_leaves_open(keyed_server) -> None:
     assert _post(f"{root}/tokenize", {"prompt": "Hello"}) == 401
     assert _post(f"{root}/invocations", body, key=KEY) == 200
     assert _post(f"{root}/v1/completions", body) == 401
+
+
+# --- start-up: compiled or eager ------------------------------------------------------------------
+
+
+def test_eager_start_is_chosen_by_argument_or_setting(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("S2B_VLLM_EAGER", raising=False)
+    assert "--enforce-eager" not in VLLMServer(tmp_path, python=sys.executable).command()
+    assert "--enforce-eager" in VLLMServer(tmp_path, python=sys.executable, eager=True).command()
+    monkeypatch.setenv("S2B_VLLM_EAGER", "1")
+    assert "--enforce-eager" in VLLMServer(tmp_path, python=sys.executable).command()
+    server = VLLMServer(tmp_path, python=sys.executable, eager=False)  # the argument wins
+    assert "--enforce-eager" not in server.command()
+    monkeypatch.setenv("S2B_VLLM_EAGER", "sometimes")
+    with pytest.raises(BackendError, match="S2B_VLLM_EAGER='sometimes': expected 1"):
+        VLLMServer(tmp_path, python=sys.executable)
