@@ -16,7 +16,7 @@ JERICHO_DIR = GAMES_DIR / "jericho"
 JIMINY_DIR = GAMES_DIR / "jiminy-cricket"
 
 # vLLM servers the tests start (and those of the commands they run) skip vLLM's model compilation:
-# about 35 s to come up instead of about 100 s, the same server otherwise (vLLM never compiles a
+# about 45 s to come up instead of about 100 s, the same server otherwise (vLLM never compiles a
 # server with LoRA adapters on the CPU anyway). The P5 smoke run in tests/benchmarks starts its
 # server compiled, vLLM's default, so that path still runs once per suite.
 os.environ.setdefault("S2B_VLLM_EAGER", "1")
