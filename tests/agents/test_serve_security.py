@@ -1,4 +1,5 @@
-"""``s2b serve`` security: issue 22, items 8 (no log through a planted link) and 9 (API key).
+"""``s2b serve`` security: issue 22, items 8 (no log through a planted link) and 9 (API key);
+and how the server's command line picks a compiled or an eager start.
 
 Item 9 runs the real vLLM CPU server from ``.venv-vllm`` on loopback with a key.
 """
